@@ -1,0 +1,62 @@
+# Medborgarlöfte portal. `make help` lists the targets.
+SHELL := /bin/sh
+PYTHON := $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development settings for `make run`; production sets its own environment.
+DEV_ENV := DEBUG=true PORTAL_DEVELOPMENT=true PORTAL_REQUIRE_2FA=false
+
+.PHONY: help install run serve migrate demo test test-fast lint format messages bench loadtest backup restore lock clean browsers
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.lock requirements-dev.lock
+	@test -n "$(PYTHON)" || exit 1
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
+
+var:
+	mkdir -p var
+
+migrate: install var ## Apply database migrations
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate ## Load (or refresh) the demo data
+	$(DEV_ENV) $(BIN)/python manage.py load_demo
+
+run: demo ## Install, migrate, load the demo data and serve on http://127.0.0.1:8000
+	@$(DEV_ENV) $(BIN)/python manage.py demo_info --url http://$(HOST):$(PORT)
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+browsers: ## Install Debian's Chromium for the browser tests (needs root and apt)
+	@scripts/ensure-chromium
+
+test: install browsers ## Run the whole test suite (browser tests included)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check, ruff format --check, makemigrations --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install ## Format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+messages: install ## Update and compile the translation catalogues (needs gettext)
+	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py makemessages -l sv -l en --no-obsolete --no-wrap --no-location -i pledges -i surveys -i followup -i .venv -i var -i tests -i bench
+	for dir in pledges surveys followup; do mkdir -p $$dir/locale; (cd $$dir && PORTAL_DEVELOPMENT=true ../$(BIN)/python ../manage.py makemessages -l sv -l en --no-obsolete --no-wrap --no-location); done
+	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py compilemessages --ignore=.venv
+
+lock: ## Regenerate requirements.lock and requirements-dev.lock from pyproject.toml
+	scripts/lock
+
+clean: ## Remove .venv and var/
+	rm -rf $(VENV) var

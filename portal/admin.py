@@ -1,0 +1,176 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal import scope
+from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
+
+
+class ScopedAdmin(SimpleHistoryAdmin):
+    """Admin whose every list, form and action is limited by portal.scope.
+
+    `scope_path` leads from the model to its municipality. Officials need no
+    Django model permissions: their memberships decide.
+    """
+
+    scope_path: str = "municipality"
+    # Fields pointing at a municipality (directly) that must be limited to
+    # the user's municipalities in forms.
+    municipality_fields: tuple[str, ...] = ("municipality",)
+
+    def get_queryset(self, request):
+        return scope.filter_queryset(super().get_queryset(request), request.user, self.scope_path)
+
+    def in_scope(self, request, obj) -> bool:
+        return scope.can_edit(request.user, scope.municipality_id_of(obj, self.scope_path))
+
+    def has_module_permission(self, request):
+        return scope.is_official(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_official(request.user) and (obj is None or self.in_scope(request, obj))
+
+    def has_add_permission(self, request):
+        return scope.is_official(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.municipality_fields:
+            kwargs["queryset"] = Municipality.objects.for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SiteAdminOnly(SimpleHistoryAdmin):
+    """Officials may look (e.g. for autocomplete); only superusers change."""
+
+    def has_module_permission(self, request):
+        return scope.is_official(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_official(request.user)
+
+    def has_add_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+
+class DistrictInline(admin.TabularInline):
+    model = District
+    extra = 0
+    fields = ["position", "name", "kind", "population"]
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(SiteAdminOnly):
+    list_display = ["name", "code", "slug", "population"]
+    search_fields = ["name", "short_name", "code"]
+    prepopulated_fields = {"slug": ["short_name"]}
+    inlines = [DistrictInline]
+
+    def get_queryset(self, request):
+        return scope.filter_queryset(super().get_queryset(request), request.user, "")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SiteAdminOnly):
+    list_display = ["name", "kind", "served"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    filter_horizontal = ["municipalities"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).prefetch_related("municipalities")
+        ids = scope.municipality_ids(request.user)
+        if ids is None:
+            return qs
+        return qs.filter(municipalities__in=ids).distinct()
+
+    @admin.display(description=_("serves"))
+    def served(self, obj):
+        return ", ".join(m.short_name for m in obj.municipalities.all())
+
+
+@admin.register(Membership)
+class MembershipAdmin(SiteAdminOnly):
+    list_display = ["user", "organisation", "role", "title"]
+    list_filter = ["role", "organisation__kind"]
+    list_select_related = ["user", "organisation"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+    def has_module_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "is_superuser"]
+
+    def has_module_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+    def has_add_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+
+@admin.register(AccessibilityFeedback)
+class AccessibilityFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["created", "kind", "page", "short_message", "handled"]
+    list_filter = ["handled", "kind"]
+    list_editable = ["handled"]
+    readonly_fields = ["created", "kind", "page", "message", "contact"]
+    search_fields = ["message", "page"]
+
+    @admin.display(description=_("message"))
+    def short_message(self, obj):
+        return obj.message[:80]
+
+    def has_module_permission(self, request):
+        return scope.is_official(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_official(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return scope.is_official(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)

@@ -1,0 +1,185 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+# Paths the site uses itself; a municipality cannot take them as its slug.
+RESERVED_SLUGS = frozenset(
+    {"admin", "om", "tillganglighet", "healthz", "static", "media", "i18n", "konto", "api", "sprak"}
+)
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is used by the site itself; choose another address."),
+            params={"slug": value},
+        )
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from portal import scope
+
+        return scope.filter_queryset(self, user, "")
+
+
+class Municipality(models.Model):
+    name = models.CharField(
+        _("name"), max_length=100, unique=True, help_text=_("E.g. Östhammars kommun.")
+    )
+    short_name = models.CharField(_("short name"), max_length=60, help_text=_("E.g. Östhammar."))
+    slug = models.SlugField(
+        _("address"),
+        max_length=60,
+        unique=True,
+        validators=[validate_slug_not_reserved],
+        help_text=_("Used in the address of its pages, e.g. osthammar."),
+    )
+    code = models.CharField(
+        _("municipality code"),
+        max_length=4,
+        unique=True,
+        validators=[
+            RegexValidator(r"^\d{4}$", _("A municipality code is four digits, e.g. 0382."))
+        ],
+    )
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+
+    history = HistoricalRecords()
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("pledges:municipality", kwargs={"municipality": self.slug})
+
+
+class District(models.Model):
+    class Kind(models.TextChoices):
+        TOWN = "tatort", _("town")
+        AREA = "omrade", _("area")
+        RURAL = "landsbygd", _("countryside")
+
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="districts",
+        verbose_name=_("municipality"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TOWN)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["municipality", "position", "name"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="district_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        KOMMUN = "kommun", _("municipality")
+        POLIS = "polis", _("police")
+        PARTNER = "partner", _("partner")
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    municipalities = models.ManyToManyField(
+        Municipality,
+        related_name="organisations",
+        verbose_name=_("serves municipalities"),
+        help_text=_("A police area serves several municipalities."),
+    )
+    website = models.URLField(_("website"), blank=True)
+
+    history = HistoricalRecords(m2m_fields=[municipalities])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        EDITOR = "editor", _("editor")
+        APPROVER = "approver", _("approver")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    title = models.CharField(
+        _("title"), max_length=150, blank=True, help_text=_("E.g. Kommunstyrelsens ordförande.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "user"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+
+class AccessibilityFeedback(models.Model):
+    """A message sent through the accessibility statement's feedback form."""
+
+    class Kind(models.TextChoices):
+        PROBLEM = "problem", _("Report a problem with accessibility")
+        FORMAT = "format", _("Request content in an accessible format")
+        OTHER = "other", _("Other")
+
+    created = models.DateTimeField(_("received"), auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PROBLEM)
+    page = models.CharField(_("page"), max_length=500, blank=True)
+    message = models.TextField(_("message"), max_length=5000)
+    contact = models.CharField(_("contact (optional)"), max_length=200, blank=True)
+    handled = models.BooleanField(_("handled"), default=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("accessibility feedback")
+        verbose_name_plural = _("accessibility feedback")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created:%Y-%m-%d})"

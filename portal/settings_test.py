@@ -1,0 +1,14 @@
+"""Test settings: the production settings with development defaults and
+speed-ups (fast password hashing, in-memory e-mail)."""
+
+import os
+
+os.environ.setdefault("PORTAL_DEVELOPMENT", "true")
+os.environ.setdefault("DEBUG", "false")
+
+from portal.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

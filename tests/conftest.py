@@ -1,0 +1,114 @@
+"""Shared fixtures: two municipalities served by one police area, and a
+fixed cast of officials for permission tests."""
+
+import pytest
+
+from portal.models import Membership, Organisation
+from tests.factories import MembershipFactory, MunicipalityFactory, OrganisationFactory, UserFactory
+
+PASSWORD = "secret-password-123"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def osthammar(db):
+    return MunicipalityFactory(
+        name="Östhammars kommun", short_name="Östhammar", slug="osthammar", code="0382"
+    )
+
+
+@pytest.fixture
+def tierp(db):
+    return MunicipalityFactory(name="Tierps kommun", short_name="Tierp", slug="tierp", code="0360")
+
+
+@pytest.fixture
+def kommun(osthammar):
+    return OrganisationFactory(
+        name="Östhammars kommun", kind=Organisation.Kind.KOMMUN, municipalities=[osthammar]
+    )
+
+
+@pytest.fixture
+def tierp_kommun(tierp):
+    return OrganisationFactory(
+        name="Tierps kommun", kind=Organisation.Kind.KOMMUN, municipalities=[tierp]
+    )
+
+
+@pytest.fixture
+def police(osthammar, tierp):
+    return OrganisationFactory(
+        name="Lokalpolisområde Norduppland",
+        kind=Organisation.Kind.POLIS,
+        municipalities=[osthammar, tierp],
+    )
+
+
+@pytest.fixture
+def partner(osthammar):
+    return OrganisationFactory(
+        name="Östhammarshem", kind=Organisation.Kind.PARTNER, municipalities=[osthammar]
+    )
+
+
+def _member(username, organisation, role, title=""):
+    return MembershipFactory(
+        user=UserFactory(username=username, first_name=username.split("_")[0].title()),
+        organisation=organisation,
+        role=role,
+        title=title,
+    ).user
+
+
+@pytest.fixture
+def kommun_editor(kommun):
+    return _member("kommun_editor", kommun, Membership.Role.EDITOR, "Trygghetssamordnare")
+
+
+@pytest.fixture
+def kommun_approver(kommun):
+    return _member(
+        "kommun_approver", kommun, Membership.Role.APPROVER, "Kommunstyrelsens ordförande"
+    )
+
+
+@pytest.fixture
+def police_editor(police):
+    return _member("police_editor", police, Membership.Role.EDITOR, "Kommunpolis")
+
+
+@pytest.fixture
+def police_approver(police):
+    return _member("police_approver", police, Membership.Role.APPROVER, "Lokalpolisområdeschef")
+
+
+@pytest.fixture
+def other_kommun_editor(tierp_kommun):
+    return _member(
+        "other_kommun_editor", tierp_kommun, Membership.Role.EDITOR, "Säkerhetssamordnare"
+    )
+
+
+@pytest.fixture
+def site_admin(db):
+    return UserFactory(username="site_admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client (2FA is a separate concern)."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

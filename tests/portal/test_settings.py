@@ -1,0 +1,92 @@
+"""The settings refuse an unsafe production configuration."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "k" * 20 + "Zx9-random-production-key-for-tests-" + "q" * 10
+
+
+CONFIG_VARS = {
+    "DEBUG",
+    "PORTAL_DEVELOPMENT",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """Run a Python command in a clean environment plus `env`."""
+    base = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def run_settings(env: dict, code: str = "import portal.settings") -> subprocess.CompletedProcess:
+    return run(["-c", code], env)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_settings({"ALLOWED_HOSTS": "example.se"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_a_short_or_development_key():
+    result = run_settings({"SECRET_KEY": "short", "ALLOWED_HOSTS": "example.se"})
+    assert "SECRET_KEY is too short" in result.stderr
+
+
+def test_production_refuses_to_start_without_hosts():
+    result = run_settings({"SECRET_KEY": GOOD_KEY})
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_debug_must_be_true_or_false():
+    result = run_settings({"DEBUG": "yes"})
+    assert "DEBUG must be 'true' or 'false'" in result.stderr
+
+
+def test_debug_is_off_by_default():
+    result = run_settings(
+        {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "example.se"},
+        "import portal.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)",
+    )
+    assert result.stdout.strip() == "False True True"
+
+
+@pytest.mark.parametrize("database_url", ["", "postgres://postgres@127.0.0.1:5432/portal"])
+def test_database_url_picks_the_database(database_url):
+    result = run_settings(
+        {"PORTAL_DEVELOPMENT": "true", "DATABASE_URL": database_url},
+        "import portal.settings as s; d = s.DATABASES['default']; print(d['ENGINE'], 'pool' in d.get('OPTIONS', {}))",
+    )
+    if database_url:
+        assert result.stdout.strip() == "django.db.backends.postgresql True"
+    else:
+        assert result.stdout.strip() == "django.db.backends.sqlite3 False"
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        "SECRET_KEY": GOOD_KEY,
+        "ALLOWED_HOSTS": "trygghet.example.se",
+        "CSRF_TRUSTED_ORIGINS": "https://trygghet.example.se",
+    }
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
