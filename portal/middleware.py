@@ -55,3 +55,26 @@ class SwedishFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", code)
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies larger than MAX_REQUEST_BYTES before Django reads them.
+
+    Django limits form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams file
+    uploads to disk whatever their size; no public form takes files, so a
+    large body is refused outright with a Swedish 413 page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.MAX_REQUEST_BYTES
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = self.limit + 1
+        if length > self.limit:
+            body = render_to_string("413.html")
+            return HttpResponse(body, status=413)
+        return self.get_response(request)
