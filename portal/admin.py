@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import scope
+from portal.audit import AuditedAdminMixin, AuditEvent
 from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class ScopedAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     """Admin whose every list, form and action is limited by portal.scope.
 
     `scope_path` leads from the model to its municipality. Officials need no
@@ -47,7 +48,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SiteAdminOnly(SimpleHistoryAdmin):
+class SiteAdminOnly(AuditedAdminMixin, SimpleHistoryAdmin):
     """Officials may look (e.g. for autocomplete); only superusers change."""
 
     def has_module_permission(self, request):
@@ -128,7 +129,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_superuser"]
 
@@ -149,7 +150,7 @@ class PortalUserAdmin(UserAdmin):
 
 
 @admin.register(AccessibilityFeedback)
-class AccessibilityFeedbackAdmin(admin.ModelAdmin):
+class AccessibilityFeedbackAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["created", "kind", "page", "short_message", "handled"]
     list_filter = ["handled", "kind"]
     list_editable = ["handled"]
@@ -174,3 +175,88 @@ class AccessibilityFeedbackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return scope.is_superuser(request.user)
+
+
+class SuperuserOnlyMixin:
+    """Only site administrators see it; officials get a 403."""
+
+    def has_module_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AuditedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
+    """The audit log: read-only, for site administrators only."""
+
+    list_display = [
+        "created",
+        "actor_username",
+        "action_display",
+        "object_type",
+        "object_repr",
+        "municipality",
+    ]
+    list_filter = ["action", "object_type", "municipality", "created"]
+    list_select_related = ["municipality"]
+    search_fields = ["actor_username", "object_repr", "object_id", "action"]
+    date_hierarchy = "created"
+    fields = [
+        "created",
+        "actor",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "municipality",
+        "details",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, obj):
+        return obj.action_label
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _reregister_audited(model, admin_class):
+    """Third-party admins (django-otp, django-axes) on our site, with every
+    change they make mirrored into the audit log and limited to site
+    administrators."""
+    audited = type(admin_class.__name__, (AuditedAdminMixin, SuperuserOnlyMixin, admin_class), {})
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, audited)
+
+
+def _audit_third_party_admins():
+    from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model, admin_class in [
+        (TOTPDevice, TOTPDeviceAdmin),
+        (StaticDevice, StaticDeviceAdmin),
+        (AccessAttempt, AccessAttemptAdmin),
+        (AccessLog, AccessLogAdmin),
+        (AccessFailureLog, AccessFailureLogAdmin),
+    ]:
+        _reregister_audited(model, admin_class)
+
+
+_audit_third_party_admins()
