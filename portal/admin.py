@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import ForeignKey
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -9,7 +10,20 @@ from portal.audit import AuditedAdminMixin, AuditEvent
 from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
 
 
-class ScopedAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
+class PortalHistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin without its `select_related()`-with-no-fields call,
+    which Django 6.1 deprecates (models without foreign keys, e.g.
+    Municipality, would warn on their history page)."""
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        qs = history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+        related = [
+            f.name for f in history_manager.model.tracked_fields if isinstance(f, ForeignKey)
+        ]
+        return qs.select_related(*related) if related else qs
+
+
+class ScopedAdmin(AuditedAdminMixin, PortalHistoryAdmin):
     """Admin whose every list, form and action is limited by portal.scope.
 
     `scope_path` leads from the model to its municipality. Officials need no
@@ -48,14 +62,18 @@ class ScopedAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SiteAdminOnly(AuditedAdminMixin, SimpleHistoryAdmin):
+class SiteAdminOnly(AuditedAdminMixin, PortalHistoryAdmin):
     """Officials may look (e.g. for autocomplete); only superusers change."""
 
     def has_module_permission(self, request):
         return scope.is_official(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return scope.is_official(request.user)
+        # An object outside the official's municipalities is not theirs to
+        # see, even where a view (e.g. simple_history's) fetches it itself.
+        if not scope.is_official(request.user):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request):
         return scope.is_superuser(request.user)
