@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import scope
-from portal.audit import AuditedAdminMixin, AuditEvent
+from portal.audit import Action, AuditedAdminMixin, AuditEvent
 from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
 
 
@@ -205,6 +205,17 @@ class SuperuserOnlyMixin:
         return scope.is_superuser(request.user)
 
 
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return Action.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(AuditedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
     """The audit log: read-only, for site administrators only."""
@@ -217,7 +228,7 @@ class AuditEventAdmin(AuditedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
         "object_repr",
         "municipality",
     ]
-    list_filter = ["action", "object_type", "municipality", "created"]
+    list_filter = [ActionFilter, "object_type", "municipality", "created"]
     list_select_related = ["municipality"]
     search_fields = ["actor_username", "object_repr", "object_id", "action"]
     date_hierarchy = "created"
@@ -262,12 +273,15 @@ def _reregister_audited(model, admin_class):
 def _audit_third_party_admins():
     from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.admin import GroupAdmin
+    from django.contrib.auth.models import Group
     from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     for model, admin_class in [
+        (Group, GroupAdmin),
         (TOTPDevice, TOTPDeviceAdmin),
         (StaticDevice, StaticDeviceAdmin),
         (AccessAttempt, AccessAttemptAdmin),

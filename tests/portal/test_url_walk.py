@@ -84,7 +84,7 @@ def assert_no_leak(response, path, texts):
 
 
 def test_every_url_pattern_and_admin_model_can_be_walked(walk):
-    ctx, urls, unfilled = walk
+    _ctx, urls, unfilled = walk
     assert not unfilled, (
         "URL patterns the walk cannot fill; add a filler in tests/<app>/url_walk_targets.py:\n"
         + "\n".join(unfilled)
