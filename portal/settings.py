@@ -308,8 +308,11 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 # Behind N reverse proxies that append to X-Forwarded-For, the client's
-# address is the N-th from the right; 0 means use the connection address.
-PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0 if DEVELOPMENT else 1)
+# address is the N-th from the right. 0 (the default) trusts no header and
+# uses the connection's address: behind a proxy every login then shares
+# one address, so lockouts act per username - never bypassable by a forged
+# header. Set it to 1 behind e.g. nginx with $proxy_add_x_forwarded_for.
+PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0)
 
 # Permissions-Policy: the portal uses none of these browser features.
 PORTAL_PERMISSIONS_POLICY = {
