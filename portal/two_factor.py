@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import wraps
+from urllib.parse import urlencode
 
 import django_otp
 import qrcode
@@ -71,8 +72,6 @@ def second_factor_url(request, target: str | None = None) -> str:
     """Where an unverified official goes: verification, or enrolment when
     they have no device yet."""
     name = "admin:2fa_verify" if confirmed_totp(request.user) else "admin:2fa_enrol"
-    from urllib.parse import urlencode
-
     return f"{reverse(name)}?{urlencode({'next': target or next_url(request)})}"
 
 

@@ -27,6 +27,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.apps import apps
 from django.contrib import admin
@@ -112,9 +113,11 @@ class WalkContext:
 
 def load_app_registries() -> None:
     """Import tests/<app>/url_walk_targets.py for every project app that has one."""
+    root = Path(__file__).resolve().parents[2]
     for config in apps.get_app_configs():
-        if config.name.startswith(("django.", "django_otp", "axes", "simple_history")):
-            continue
+        path = Path(config.path).resolve()
+        if not path.is_relative_to(root) or "site-packages" in path.parts:
+            continue  # third-party apps: portal registers their admin models
         module = f"tests.{config.label}.url_walk_targets"
         try:
             importlib.import_module(module)
