@@ -234,3 +234,8 @@ def test_verification_refuses_an_outside_next_address(client, kommun_editor, req
         {"code": code_for(device)},
     )
     assert response["Location"] == reverse("admin:index")
+
+
+def test_the_admin_links_to_the_two_factor_settings(login, kommun_editor):
+    html = login(kommun_editor).get("/admin/").content.decode()
+    assert f'href="{reverse("admin:2fa_manage")}">Tvåfaktorsinloggning</a>' in html
