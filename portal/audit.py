@@ -107,20 +107,24 @@ def log_event(
     `municipality` a Municipality or its id (taken from `obj` when it has a
     `municipality` of its own or is one); `details` must be JSON-serialisable
     and must not contain passwords, codes or addresses."""
+    event = build_event(actor=actor, action=action, obj=obj, municipality=municipality, **details)
+    event.save(force_insert=True)
+    return event
+
+
+def build_event(*, actor, action, obj=None, municipality=None, **details) -> AuditEvent:
+    """An unsaved AuditEvent (see log_event); for bulk_create."""
     from portal.models import Municipality
 
     user = actor if getattr(actor, "is_authenticated", False) else None
     username = details.pop("username", None) or (user.get_username() if user else "")
-    fields: dict[str, Any] = {
-        "actor": user,
-        "actor_username": str(username)[:150],
-        "action": action,
-        "details": details,
-    }
+    event = AuditEvent(
+        actor=user, actor_username=str(username)[:150], action=action, details=details
+    )
     if obj is not None:
-        fields["object_type"] = obj._meta.label_lower
-        fields["object_id"] = str(obj.pk or "")
-        fields["object_repr"] = str(obj)[:200]
+        event.object_type = obj._meta.label_lower
+        event.object_id = str(obj.pk or "")
+        event.object_repr = str(obj)[:200]
         if municipality is None:
             if isinstance(obj, Municipality):
                 municipality = obj.pk
@@ -128,8 +132,8 @@ def log_event(
                 municipality = getattr(obj, "municipality_id", None)
     if isinstance(municipality, Municipality):
         municipality = municipality.pk
-    fields["municipality_id"] = municipality
-    return AuditEvent.objects.create(**fields)
+    event.municipality_id = municipality
+    return event
 
 
 # -- Hooks: Django's auth signals (the sanctioned way to observe logins) and
@@ -210,11 +214,15 @@ class AuditedAdminMixin:
 
     def log_deletions(self, request, queryset):
         entries = super().log_deletions(request, queryset)
-        for obj in queryset:
-            log_event(
-                actor=request.user,
-                action=Action.ADMIN_DELETE,
-                obj=obj,
-                municipality=self.audit_municipality(obj),
-            )
+        AuditEvent.objects.bulk_create(
+            [
+                build_event(
+                    actor=request.user,
+                    action=Action.ADMIN_DELETE,
+                    obj=obj,
+                    municipality=self.audit_municipality(obj),
+                )
+                for obj in queryset
+            ]
+        )
         return entries

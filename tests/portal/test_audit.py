@@ -165,3 +165,17 @@ def test_the_audit_log_runs_the_same_queries_for_1_and_20_events(
     with CaptureQueriesContext(connection) as twenty:
         assert client.get(url).status_code == 200
     assert len(twenty) == len(one)
+
+
+def test_a_bulk_delete_in_the_admin_is_audited_per_object(login, site_admin, osthammar):
+    from tests.factories import OrganisationFactory
+
+    orgs = [OrganisationFactory(municipalities=[osthammar]) for _ in range(3)]
+    response = login(site_admin).post(
+        reverse("admin:portal_organisation_changelist"),
+        {"action": "delete_selected", "_selected_action": [o.pk for o in orgs], "post": "yes"},
+    )
+    assert response.status_code == 302
+    deleted = AuditEvent.objects.filter(action=Action.ADMIN_DELETE)
+    assert sorted(deleted.values_list("object_repr", flat=True)) == sorted(o.name for o in orgs)
+    assert not Organisation.objects.filter(pk__in=[o.pk for o in orgs]).exists()
