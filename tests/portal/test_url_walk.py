@@ -193,3 +193,27 @@ def test_nobody_outside_changes_or_deletes_osthammar_data(client, walk, role, re
         )
         assert response.status_code in (200, 302, 403), changelist
     assert snapshot(ctx, for_officials=officials) == before
+
+
+def test_the_walk_refuses_an_admin_model_without_a_target(walk, monkeypatch):
+    from django.contrib.auth.models import Group
+
+    ctx, _, _ = walk
+    monkeypatch.delitem(url_walk.TARGETS, Group)
+    ctx.targets.pop(Group)
+    assert url_walk.unregistered_admin_models() == ["auth.Group"]
+    _, unfilled = url_walk.concrete_urls(ctx)
+    assert any("auth.Group" in line for line in unfilled)
+
+
+def test_the_walk_refuses_a_url_parameter_it_cannot_fill(walk, settings):
+    from django.urls import clear_url_caches
+
+    ctx, _, _ = walk
+    settings.ROOT_URLCONF = "tests.portal.walk_extra_urls"
+    clear_url_caches()
+    try:
+        _, unfilled = url_walk.concrete_urls(ctx)
+    finally:
+        clear_url_caches()
+    assert unfilled == ["okand/<int:hemlig_id>/: parameter 'hemlig_id'"]

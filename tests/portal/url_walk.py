@@ -236,7 +236,12 @@ def concrete_urls(ctx: WalkContext) -> tuple[list[tuple[str, Pattern, type | Non
         for param in params:
             values = None
             if pattern.model is not None:
-                values = _model_values(ctx, pattern.model, param)
+                try:
+                    values = _model_values(ctx, pattern.model, param)
+                except LookupError as exc:
+                    unfilled.append(f"{pattern.description}: {exc}")
+                    combos = []
+                    break
             if values is None:
                 func = FILLERS.get((pattern.name, param)) or FILLERS.get((None, param))
                 values = func(ctx) if func else None
