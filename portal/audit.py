@@ -35,6 +35,7 @@ class Action(models.TextChoices):
     OTP_REMOVED = "2fa_removed", _("two-factor login removed")
     OTP_FAILED = "2fa_failed", _("wrong two-factor code")
     RECOVERY_CODE_USED = "2fa_recovery_code_used", _("recovery code used")
+    RECOVERY_CODES_RENEWED = "2fa_recovery_codes_renewed", _("new recovery codes created")
     ADMIN_ADD = "admin_add", _("added in the admin")
     ADMIN_CHANGE = "admin_change", _("changed in the admin")
     ADMIN_DELETE = "admin_delete", _("deleted in the admin")

@@ -249,7 +249,7 @@ def manage(request):
         if request.POST.get("action") == "recovery_codes":
             with transaction.atomic():
                 codes = _new_recovery_codes(user)
-                log_event(actor=user, action=Action.OTP_ENROLLED, obj=device, recovery_codes="new")
+                log_event(actor=user, action=Action.RECOVERY_CODES_RENEWED, obj=device)
             return render(
                 request,
                 "portal/2fa/recovery_codes.html",

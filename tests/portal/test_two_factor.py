@@ -217,6 +217,9 @@ def test_new_recovery_codes_replace_the_old_ones(client, kommun_editor, require_
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", response.content.decode())
     assert len(codes) == 10
     assert not StaticToken.objects.filter(token="abcd2345").exists()
+    assert AuditEvent.objects.filter(
+        actor=kommun_editor, action=Action.RECOVERY_CODES_RENEWED
+    ).exists()
 
 
 def test_two_factor_pages_need_a_password_login_first(client, db):
