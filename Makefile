@@ -55,6 +55,12 @@ messages: install ## Update and compile the translation catalogues (needs gettex
 	for dir in pledges surveys followup; do mkdir -p $$dir/locale; (cd $$dir && PORTAL_DEVELOPMENT=true ../$(BIN)/python ../manage.py makemessages -l sv -l en --no-obsolete --no-wrap --no-location); done
 	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py compilemessages --ignore=.venv
 
+backup: ## Back up the PostgreSQL database (DATABASE_URL) to var/backups/<time>.dump
+	@scripts/backup
+
+restore: ## Restore a backup into DATABASE_URL: make restore FILE=var/backups/....dump
+	@scripts/restore "$(FILE)"
+
 lock: ## Regenerate requirements.lock and requirements-dev.lock from pyproject.toml
 	scripts/lock
 

@@ -1,14 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import ForeignKey
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import scope
+from portal.audit import Action, AuditedAdminMixin, AuditEvent
 from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class PortalHistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin without its `select_related()`-with-no-fields call,
+    which Django 6.1 deprecates (models without foreign keys, e.g.
+    Municipality, would warn on their history page)."""
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        qs = history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+        related = [
+            f.name for f in history_manager.model.tracked_fields if isinstance(f, ForeignKey)
+        ]
+        return qs.select_related(*related) if related else qs
+
+
+class ScopedAdmin(AuditedAdminMixin, PortalHistoryAdmin):
     """Admin whose every list, form and action is limited by portal.scope.
 
     `scope_path` leads from the model to its municipality. Officials need no
@@ -47,14 +62,18 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SiteAdminOnly(SimpleHistoryAdmin):
+class SiteAdminOnly(AuditedAdminMixin, PortalHistoryAdmin):
     """Officials may look (e.g. for autocomplete); only superusers change."""
 
     def has_module_permission(self, request):
         return scope.is_official(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return scope.is_official(request.user)
+        # An object outside the official's municipalities is not theirs to
+        # see, even where a view (e.g. simple_history's) fetches it itself.
+        if not scope.is_official(request.user):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request):
         return scope.is_superuser(request.user)
@@ -128,7 +147,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_superuser"]
 
@@ -149,7 +168,7 @@ class PortalUserAdmin(UserAdmin):
 
 
 @admin.register(AccessibilityFeedback)
-class AccessibilityFeedbackAdmin(admin.ModelAdmin):
+class AccessibilityFeedbackAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["created", "kind", "page", "short_message", "handled"]
     list_filter = ["handled", "kind"]
     list_editable = ["handled"]
@@ -174,3 +193,102 @@ class AccessibilityFeedbackAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return scope.is_superuser(request.user)
+
+
+class SuperuserOnlyMixin:
+    """Only site administrators see it; officials get a 403."""
+
+    def has_module_permission(self, request):
+        return scope.is_superuser(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return scope.is_superuser(request.user)
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return Action.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AuditedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
+    """The audit log: read-only, for site administrators only."""
+
+    list_display = [
+        "created",
+        "actor_username",
+        "action_display",
+        "object_type",
+        "object_repr",
+        "municipality",
+    ]
+    list_filter = [ActionFilter, "object_type", "municipality", "created"]
+    list_select_related = ["municipality"]
+    search_fields = ["actor_username", "object_repr", "object_id", "action"]
+    date_hierarchy = "created"
+    fields = [
+        "created",
+        "actor",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "municipality",
+        "details",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, obj):
+        return obj.action_label
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _reregister_audited(model, admin_class):
+    """Third-party admins (django-otp, django-axes) on our site, with every
+    change they make mirrored into the audit log and limited to site
+    administrators."""
+    audited = type(admin_class.__name__, (AuditedAdminMixin, SuperuserOnlyMixin, admin_class), {})
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, audited)
+
+
+def _audit_third_party_admins():
+    from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.auth.admin import GroupAdmin
+    from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model, admin_class in [
+        (Group, GroupAdmin),
+        (TOTPDevice, TOTPDeviceAdmin),
+        (StaticDevice, StaticDeviceAdmin),
+        (AccessAttempt, AccessAttemptAdmin),
+        (AccessLog, AccessLogAdmin),
+        (AccessFailureLog, AccessFailureLogAdmin),
+    ]:
+        _reregister_audited(model, admin_class)
+
+
+_audit_third_party_admins()

@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 
-from portal import scope
+from portal import scope, two_factor
 
 
 class OfficialAuthenticationForm(AdminAuthenticationForm):
@@ -27,5 +31,23 @@ class PortalAdminSite(admin.AdminSite):
     def has_permission(self, request):
         # Officials need no is_staff flag or model permissions: being a
         # member of an organisation (or a superuser) lets them in, and
-        # portal.scope decides what they see there.
-        return scope.is_official(request.user)
+        # portal.scope decides what they see there. With PORTAL_REQUIRE_2FA
+        # they must also have given a code from their authenticator app.
+        if not scope.is_official(request.user):
+            return False
+        return not two_factor.needs_second_factor(request)
+
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        # Password given, code not yet: on to verification (or enrolment).
+        if two_factor.needs_second_factor(request):
+            return redirect(two_factor.second_factor_url(request))
+        return super().login(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("2fa/", two_factor.verify, name="2fa_verify"),
+            path("2fa/registrera/", two_factor.enrol, name="2fa_enrol"),
+            path("2fa/hantera/", two_factor.manage, name="2fa_manage"),
+            *super().get_urls(),
+        ]

@@ -8,6 +8,11 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal")
 
+    def ready(self):
+        from portal import audit
+
+        audit.connect_signals()
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """The Django admin, with our site: officials log in through their membership."""

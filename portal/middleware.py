@@ -1,4 +1,5 @@
 import logging
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -77,4 +78,46 @@ class RequestSizeLimitMiddleware:
         if length > self.limit:
             body = render_to_string("413.html")
             return HttpResponse(body, status=413)
+
+
+class PermissionsPolicyMiddleware:
+    """Send a Permissions-Policy header turning off browser features the
+    portal never uses (camera, microphone, geolocation, payment, usb, ...)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(origins)})"
+            for feature, origins in settings.PORTAL_PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response
+
+
+class OfficialSessionTimeoutMiddleware:
+    """A sliding inactivity timeout for officials in the admin.
+
+    The session expires SESSION_COOKIE_AGE after it was last saved. For a
+    logged-in official working in the admin the session is saved again (at
+    most once a minute), so it lapses only after that long without
+    activity. Public pages never reach the session: only requests under the
+    admin's address are looked at, so SESSION_SAVE_EVERY_REQUEST stays off.
+    """
+
+    REFRESH_KEY = "_portal_activity"
+    MIN_INTERVAL = 60  # seconds between session writes
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.urls import reverse
+
+        if request.path.startswith(reverse("admin:index")) and request.user.is_authenticated:
+            now = int(time.time())
+            if now - request.session.get(self.REFRESH_KEY, 0) >= self.MIN_INTERVAL:
+                request.session[self.REFRESH_KEY] = now
         return self.get_response(request)

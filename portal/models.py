@@ -183,3 +183,7 @@ class AccessibilityFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created:%Y-%m-%d})"
+
+
+# The audit log's model lives in portal/audit.py with its helpers.
+from portal.audit import AuditEvent  # noqa: E402, F401

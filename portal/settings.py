@@ -6,6 +6,7 @@ development needs; see `.env.example` for every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -79,6 +80,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "portal",
     "surveys",
     "pledges",
@@ -94,11 +99,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.OfficialSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
+    # django-axes last: it turns a lockout into the Swedish lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -174,6 +184,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-axes first: it refuses a locked-out username+address before the
+# password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -271,6 +288,56 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Administratör", a) for a in env_list("ADMIN_EMAILS")]
 
 LOGIN_URL = "admin:login"
+
+# Two-factor login (TOTP app + recovery codes) for every official in the
+# admin. On in production; `make run` turns it off for the demo logins.
+PORTAL_REQUIRE_2FA = env_bool("PORTAL_REQUIRE_2FA", not DEVELOPMENT)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Medborgarlöfte")
+# Nobody, not even a superuser, can read another person's secret or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Lockout after repeated failed logins (django-axes). The lock is on the
+# combination of username and address, so one person guessing cannot lock
+# out everybody behind the same address (a town hall's NAT), and nobody
+# can lock out a colleague from elsewhere. The database handler works
+# across several app servers.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are in the portal's audit log (without addresses).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
+# Behind N reverse proxies that append to X-Forwarded-For, the client's
+# address is the N-th from the right. 0 (the default) trusts no header and
+# uses the connection's address: behind a proxy every login then shares
+# one address, so lockouts act per username - never bypassable by a forged
+# header. Set it to 1 behind e.g. nginx with $proxy_add_x_forwarded_for.
+PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0)
+
+# Permissions-Policy: the portal uses none of these browser features.
+PORTAL_PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,9 @@ import os
 
 os.environ.setdefault("PORTAL_DEVELOPMENT", "true")
 os.environ.setdefault("DEBUG", "false")
+# django-axes needs the request in authenticate(), which the test client's
+# login() does not pass; the lockout tests turn it on themselves.
+os.environ.setdefault("AXES_ENABLED", "false")
 
 from portal.settings import *  # noqa: F403
 

@@ -19,6 +19,9 @@ CONFIG_VARS = {
     "DATABASE_URL",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    # Set by the test settings; production runs with lockouts and 2FA on.
+    "AXES_ENABLED",
+    "PORTAL_REQUIRE_2FA",
 }
 
 
@@ -90,3 +93,16 @@ def test_check_deploy_is_clean_with_production_settings():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_has_lockouts_2fa_and_the_security_middleware_on():
+    result = run_settings(
+        {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "example.se"},
+        "import portal.settings as s; print(s.AXES_ENABLED, s.PORTAL_REQUIRE_2FA, "
+        "s.AXES_LOCKOUT_PARAMETERS, s.MIDDLEWARE[-1], s.AUTHENTICATION_BACKENDS[0], "
+        "s.SESSION_SAVE_EVERY_REQUEST)",
+    )
+    assert result.stdout.strip() == (
+        "True True [['username', 'ip_address']] axes.middleware.AxesMiddleware "
+        "axes.backends.AxesStandaloneBackend False"
+    ), result.stderr
