@@ -78,6 +78,7 @@ class RequestSizeLimitMiddleware:
         if length > self.limit:
             body = render_to_string("413.html")
             return HttpResponse(body, status=413)
+        return self.get_response(request)
 
 
 class PermissionsPolicyMiddleware:
