@@ -106,7 +106,8 @@ def suppress(rows: list[list[int]], *, row_totals: list[int] | None = None) -> l
     while changed:
         changed = False
         lines = [[(i, j) for j in range(width)] for i in range(len(table))]
-        lines += [[(i, j) for i in range(len(table))] for j in range(width)]
+        if len(table) > 1:  # with one row, a column total is the cell itself
+            lines += [[(i, j) for i in range(len(table))] for j in range(width)]
         for line in lines:
             hidden_cells = [c for c in line if hidden[c[0]][c[1]]]
             if len(hidden_cells) == 1:
