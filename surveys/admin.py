@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -48,33 +47,34 @@ class ScopedInlineMixin:
         return self._allowed(request, obj)
 
 
-class ProtectAnsweredFormSet(BaseInlineFormSet):
-    """Refuse to delete a question or choice that residents have answered."""
+ANSWERED_MESSAGE = _(
+    "“%(name)s” cannot be removed: residents have already answered it, and removing it would "
+    "corrupt their responses."
+)
+
+
+class ProtectAnsweredForm(forms.ModelForm):
+    """Refuse to delete a question or choice that residents have answered,
+    with a reason the official understands."""
 
     answered_lookup = "choice"
 
     def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            instance = form.instance
-            if (
-                instance.pk
-                and Answer.objects.filter(**{self.answered_lookup: instance.pk}).exists()
-            ):
-                raise ValidationError(
-                    _(
-                        "“%(name)s” cannot be removed: residents have already answered it, and "
-                        "removing it would corrupt their responses."
-                    ),
-                    params={"name": str(instance)},
-                )
+        cleaned = super().clean()
+        if (
+            cleaned.get("DELETE")
+            and self.instance.pk
+            and Answer.objects.filter(**{self.answered_lookup: self.instance.pk}).exists()
+        ):
+            raise ValidationError(ANSWERED_MESSAGE, params={"name": str(self.instance)})
+        return cleaned
 
 
-class ProtectAnsweredChoices(ProtectAnsweredFormSet):
+class ProtectAnsweredChoiceForm(ProtectAnsweredForm):
     answered_lookup = "choice"
 
 
-class ProtectAnsweredQuestions(ProtectAnsweredFormSet):
+class ProtectAnsweredQuestionForm(ProtectAnsweredForm):
     answered_lookup = "question"
 
 
@@ -92,7 +92,7 @@ class QuestionGroupInline(ScopedInlineMixin, admin.TabularInline):
 
 class QuestionInline(ScopedInlineMixin, admin.TabularInline):
     model = Question
-    formset = ProtectAnsweredQuestions
+    form = ProtectAnsweredQuestionForm
     extra = 0
     fields = ["section", "position", "key", "kind", "group", "required"]
     show_change_link = True
@@ -401,7 +401,7 @@ class InvitationForm(forms.Form):
 
 class ChoiceInline(ScopedInlineMixin, admin.TabularInline):
     model = Choice
-    formset = ProtectAnsweredChoices
+    form = ProtectAnsweredChoiceForm
     parent_scope_path = "survey__municipality"
     extra = 0
     fields = ["position", "key", "texts", "allows_text"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-from django.db.models import F
 
 from surveys.models import Answer, Question, Response, Survey
 
@@ -56,7 +55,7 @@ def rows(survey: Survey):
         Answer.objects.filter(response__survey=survey)
         .order_by("response_id", "id")
         .values_list(
-            "response_id", "question_id", "choice_id", "text", district_name=F("district__name")
+            "response_id", "question_id", "choice_id", "text", "district__name"
         )
         .iterator(chunk_size=5000)
     )

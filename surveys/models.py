@@ -422,7 +422,8 @@ class Answer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.question_id}: {self.choice_id or self.text or self.district_id}"
+        # Shown in admin messages: says nothing about the respondent.
+        return str(_("answer"))
 
 
 class SubmissionNonce(models.Model):
