@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-
 from surveys.models import Answer, Question, Response, Survey
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -54,9 +53,7 @@ def rows(survey: Survey):
     answers = (
         Answer.objects.filter(response__survey=survey)
         .order_by("response_id", "id")
-        .values_list(
-            "response_id", "question_id", "choice_id", "text", "district__name"
-        )
+        .values_list("response_id", "question_id", "choice_id", "text", "district__name")
         .iterator(chunk_size=5000)
     )
     responses = (

@@ -286,9 +286,12 @@ class SurveyForm(forms.Form):
                         self.add_error(
                             other, t["other_text"] % {"choice": c.text(self.language).rstrip(" ….")}
                         )
-            elif q.kind == Question.Kind.PLACE:
-                if cleaned.get(f"{name}__text") and not cleaned.get(name):
-                    self.add_error(name, t["place_needs_district"])
+            elif (
+                q.kind == Question.Kind.PLACE
+                and cleaned.get(f"{name}__text")
+                and not cleaned.get(name)
+            ):
+                self.add_error(name, t["place_needs_district"])
         return cleaned
 
     def submission(self) -> Submission:

@@ -79,7 +79,7 @@ def _scale_weights(n: int, rng_bias: float) -> list[float]:
 @transaction.atomic
 def generate_responses(survey: Survey, n: int, seed: int, *, improvement: float = 0.0) -> int:
     """Bulk-insert `n` generated responses; returns the number created."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - generated demo data, not security
     questions = list(
         survey.questions.with_choices().order_by("section__position", "position", "id")
     )

@@ -126,16 +126,16 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "surveys:survey", kwargs={"municipality": self.municipality.slug, "slug": self.slug}
+        )
+
     def clean(self):
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("The survey must close after it opens.")})
         if not self.languages:
             self.languages = ["sv"]
-
-    def get_absolute_url(self) -> str:
-        return reverse(
-            "surveys:survey", kwargs={"municipality": self.municipality.slug, "slug": self.slug}
-        )
 
     def get_results_url(self) -> str:
         return reverse(

@@ -173,10 +173,7 @@ def overall(survey: Survey, *, public: bool = False, questions=None) -> list[Que
         n = answered.get(q.pk, 0)
         choices = list(q.choices.all())
         values = [counts.get((q.pk, c.pk), 0) for c in choices]
-        if public:
-            hidden = suppress([values], row_totals=[n])[0]
-        else:
-            hidden = [False] * (len(values) + 1)
+        hidden = suppress([values], row_totals=[n])[0] if public else [False] * (len(values) + 1)
         results.append(
             QuestionResult(
                 question=q,

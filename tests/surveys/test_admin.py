@@ -223,3 +223,30 @@ def test_the_changelist_runs_a_fixed_number_of_queries(
         SurveyFactory(municipality=osthammar)
     with django_assert_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+def test_admin_pages_render_for_an_official(login, kommun_editor, survey):
+    generate_responses(survey, 8, seed=6)
+    client = login(kommun_editor)
+    question = survey.questions.get(key="otrygg_plats_varfor")
+    for url in (
+        reverse("admin:surveys_survey_add"),
+        reverse("admin:surveys_survey_change", args=[survey.pk]),
+        reverse("admin:surveys_question_changelist"),
+        reverse("admin:surveys_question_change", args=[question.pk]),
+        reverse("admin:surveys_survey_results", args=[survey.pk]) + "?fraga=kon",
+        reverse("admin:surveys_survey_invitations", args=[survey.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_the_results_view_compares_with_an_earlier_survey(
+    login, kommun_editor, survey, closed_survey
+):
+    generate_responses(closed_survey, 30, seed=7)
+    generate_responses(survey, 30, seed=8)
+    client = login(kommun_editor)
+    page = client.get(reverse("admin:surveys_survey_results", args=[survey.pk])).content.decode()
+    assert "Jämförelse med en tidigare enkät" in page
+    assert closed_survey.title in page

@@ -2,9 +2,9 @@
 a redirect or a clear 4xx, never a 500, and never saves half a response."""
 
 import pytest
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.test import override_settings
 
 from surveys.models import Answer, Choice, Question, Response
 from tests.surveys.conftest import get_token

@@ -16,4 +16,6 @@ class Command(BaseCommand):
     def handle(self, *args, days=None, **options):
         days = invitation_retention_days() if days is None else days
         codes, nonces = services.invitations_purge(days=days)
-        self.stdout.write(f"Raderade {codes} inbjudningskoder och {nonces} engångsnycklar (äldre än {days} dagar efter stängning).")
+        self.stdout.write(
+            f"Raderade {codes} inbjudningskoder och {nonces} engångsnycklar (äldre än {days} dagar efter stängning)."
+        )
