@@ -342,3 +342,35 @@ def test_a_code_used_between_check_and_save_saves_nothing(client, invitation_sur
 
 def test_get_token_helper_returns_a_fresh_token_each_time(client, survey):
     assert get_token(client, survey) != get_token(client, survey)
+
+
+@override_settings(SURVEY_RATE_LIMIT="1/h")
+def test_the_rate_limit_uses_remote_addr_unless_told_to_trust_the_proxy(client, survey):
+    url = survey.get_absolute_url()
+    first = client.post(url, valid_data(client, survey), HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert first.status_code == 302
+    # A forged X-Forwarded-For does not escape the limit by default.
+    spoofed = client.post(url, valid_data(client, survey), HTTP_X_FORWARDED_FOR="192.0.2.2")
+    assert spoofed.status_code == 429
+    with override_settings(SURVEY_TRUST_X_FORWARDED_FOR=True):
+        behind_proxy = client.post(
+            url, valid_data(client, survey), HTTP_X_FORWARDED_FOR="192.0.2.3"
+        )
+    assert behind_proxy.status_code == 302
+
+
+def test_generated_responses_are_deterministic_and_bulk_inserted(
+    survey, django_assert_max_num_queries
+):
+    from surveys.generate import generate_responses
+
+    with django_assert_max_num_queries(12):
+        assert generate_responses(survey, 150, seed=42) == 150
+    first = list(Answer.objects.order_by("id").values_list("question__key", "choice__key", "text"))
+    Answer.objects.all().delete()
+    Response.objects.all().delete()
+    generate_responses(survey, 150, seed=42)
+    assert (
+        list(Answer.objects.order_by("id").values_list("question__key", "choice__key", "text"))
+        == first
+    )
