@@ -159,7 +159,10 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
             _save(survey, token, submission)
     except IntegrityError:
         # The nonce's unique constraint: the same form was sent twice.
-        return False
+        # Anything else is a real error and must not pass as a duplicate.
+        if SubmissionNonce.objects.filter(digest=token.nonce_digest).exists():
+            return False
+        raise
     return True
 
 

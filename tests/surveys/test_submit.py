@@ -374,3 +374,17 @@ def test_generated_responses_are_deterministic_and_bulk_inserted(
         list(Answer.objects.order_by("id").values_list("question__key", "choice__key", "text"))
         == first
     )
+
+
+def test_the_service_saves_a_nonce_once(survey):
+    from surveys import services
+    from surveys.services import AnswerData, Submission
+
+    token = security.token_read(security.token_issue(survey), survey)
+    q = survey.questions.get(key="trygghet_ute_kvall")
+    submission = Submission(
+        language="sv", answers=[AnswerData(q.pk, choice_id=q.choices.first().pk)]
+    )
+    assert services.response_submit(survey=survey, token=token, submission=submission) is True
+    assert services.response_submit(survey=survey, token=token, submission=submission) is False
+    assert Response.objects.count() == 1 and Answer.objects.count() == 1
