@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from surveys import security, standard_template
 from surveys.models import (
@@ -98,7 +99,8 @@ def survey_apply_template(*, survey: Survey) -> Survey:
                 )
                 for c_pos, c in enumerate(options)
             ]
-    Choice.objects.bulk_create(choices)
+    # Bulk insert with history rows, like every other change officials make.
+    bulk_create_with_history(choices, Choice)
     return survey
 
 
@@ -139,7 +141,8 @@ def survey_copy_questions(*, source: Survey, target: Survey) -> Survey:
             )
             for c in q.choices.all()
         ]
-    Choice.objects.bulk_create(choices)
+    # Bulk insert with history rows, like every other change officials make.
+    bulk_create_with_history(choices, Choice)
     if target.copied_from_id != source.pk:
         target.copied_from = source
         target.save(update_fields=["copied_from"])
