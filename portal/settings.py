@@ -6,6 +6,7 @@ development needs; see `.env.example` for every variable.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -350,3 +351,14 @@ LOGGING = {
 # Who runs this installation: named in the accessibility statement.
 PORTAL_OPERATOR = os.environ.get("PORTAL_OPERATOR", "Östhammars kommun")
 PORTAL_CONTACT_EMAIL = os.environ.get("PORTAL_CONTACT_EMAIL", "kommunen@osthammar.se")
+
+
+# The resident survey: per-client submission limit ("count/unit", unit one
+# of s, m, h, d), kept in the cache under an HMAC of the client address;
+# how long invitation codes and submission nonces are kept after closing.
+SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "20/h")
+if not re.fullmatch(r"\d+/[smhd]", SURVEY_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"SURVEY_RATE_LIMIT must look like '20/h', not {SURVEY_RATE_LIMIT!r}"
+    )
+SURVEY_INVITATION_RETENTION_DAYS = env_int("SURVEY_INVITATION_RETENTION_DAYS", 30)

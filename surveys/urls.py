@@ -1,3 +1,11 @@
+from django.urls import path
+
+from surveys import views
+
 app_name = "surveys"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:municipality>/enkat/<slug:slug>/", views.survey_form, name="survey"),
+    path("<slug:municipality>/enkat/<slug:slug>/tack/", views.thanks, name="thanks"),
+    path("<slug:municipality>/enkat/<slug:slug>/resultat/", views.results_page, name="results"),
+]

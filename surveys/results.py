@@ -1,0 +1,326 @@
+"""Survey results, computed in the database.
+
+Every function here runs a fixed number of aggregate queries (COUNT …
+GROUP BY, filtered aggregates), whatever the number of responses; nothing
+loads responses into Python to count them.
+
+Small-cell suppression (`suppress`): in a breakdown, a cell with fewer than
+5 responses is hidden (0–4), and a group with fewer than 5 respondents is
+hidden altogether. Hidden values must not be recoverable from the totals
+shown beside them: every row (a group: its cells add up to its n) and every
+column (a choice: the groups add up to the overall count, which is shown in
+the overall results) is checked, and when one of them has exactly one
+hidden cell the smallest visible cell of that line is hidden as well;
+this repeats until no line has exactly one hidden cell. The respondents who
+did not answer the background question form a group of their own ("not
+stated"), so that the column sums hold.
+
+NTU headline (`ntu_headline`): share of respondents who feel fairly or very
+unsafe out alone late in their residential area, *or* who do not go out
+alone late because they feel unsafe (question key `trygghet_ute_kvall`,
+choices ganska_otrygg, mycket_otrygg, gar_inte_ut_otrygghet), among all who
+answered the question except "Vet ej" (those who do not go out for other
+reasons stay in the base, as in Brå's NTU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from surveys.models import Answer, Choice, Question, Response, Survey
+
+MIN_CELL = 5
+
+NTU_QUESTION = "trygghet_ute_kvall"
+NTU_UNSAFE = ("ganska_otrygg", "mycket_otrygg", "gar_inte_ut_otrygghet")
+NTU_EXCLUDED = ("vet_ej",)
+
+
+# --- the public building blocks (used by the follow-up app) ---------------
+
+
+def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) -> tuple[int, int]:
+    """(k, n) for one question of one survey, in one query.
+
+    n = respondents who answered `question_key` with a choice not in
+    `exclude_keys`; k = those of them who chose one of `choice_keys`.
+    Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
+    """
+    qs = Answer.objects.filter(response__survey=survey, question__key=question_key)
+    if exclude_keys:
+        qs = qs.exclude(choice__key__in=list(exclude_keys))
+    row = qs.aggregate(
+        k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
+        n=Count("response_id", distinct=True),
+    )
+    return row["k"], row["n"]
+
+
+def share_by(
+    survey: Survey, question_key: str, choice_keys, by_key: str, *, exclude_keys=()
+) -> dict[str | None, tuple[int, int]]:
+    """share() broken down by the answer to a background question (e.g.
+    "kon", "alder", "omrade"), in one query: {background choice key or None
+    (not stated): (k, n)}. Not suppressed: use `suppress` before showing it."""
+    background = Answer.objects.filter(
+        response_id=OuterRef("response_id"), question__survey=survey, question__key=by_key
+    ).values("choice__key")[:1]
+    qs = Answer.objects.filter(response__survey=survey, question__key=question_key)
+    if exclude_keys:
+        qs = qs.exclude(choice__key__in=list(exclude_keys))
+    rows = (
+        qs.annotate(bg=Subquery(background))
+        .values("bg")
+        .annotate(
+            k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
+            n=Count("response_id", distinct=True),
+        )
+        .order_by()
+    )
+    return {row["bg"]: (row["k"], row["n"]) for row in rows}
+
+
+def ntu_headline(survey: Survey) -> tuple[int, int]:
+    """The NTU headline indicator as (k, n); see the module docstring."""
+    return share(survey, NTU_QUESTION, NTU_UNSAFE, exclude_keys=NTU_EXCLUDED)
+
+
+# --- suppression ----------------------------------------------------------
+
+
+def suppress(rows: list[list[int]], *, row_totals: list[int] | None = None) -> list[list[bool]]:
+    """Which cells of a table to hide (True = hidden); see the module
+    docstring for the rule. `rows` are groups × choices; `row_totals` the
+    groups' n (a group with n < 5 is hidden whole). The totals are treated
+    as one more column, so a hidden n cannot be derived either."""
+    totals = row_totals if row_totals is not None else [sum(r) for r in rows]
+    table = [[*r, t] for r, t in zip(rows, totals, strict=True)]
+    hidden = [[v < MIN_CELL for v in r] for r in table]
+    for i, t in enumerate(totals):
+        if t < MIN_CELL:
+            hidden[i] = [True] * len(hidden[i])
+    width = len(table[0]) if table else 0
+    changed = True
+    while changed:
+        changed = False
+        lines = [[(i, j) for j in range(width)] for i in range(len(table))]
+        if len(table) > 1:  # with one row, a column total is the cell itself
+            lines += [[(i, j) for i in range(len(table))] for j in range(width)]
+        for line in lines:
+            hidden_cells = [c for c in line if hidden[c[0]][c[1]]]
+            if len(hidden_cells) == 1:
+                visible = [c for c in line if not hidden[c[0]][c[1]]]
+                if visible:
+                    i, j = min(visible, key=lambda c: table[c[0]][c[1]])
+                    hidden[i][j] = True
+                    changed = True
+    return hidden
+
+
+# --- overall results -------------------------------------------------------
+
+
+@dataclass
+class ChoiceResult:
+    choice: Choice
+    count: int
+    share: float | None
+    hidden: bool = False
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    n: int
+    choices: list[ChoiceResult] = field(default_factory=list)
+    hidden_n: bool = False
+
+
+def questions_of(survey: Survey) -> list[Question]:
+    return list(survey.questions.with_choices().order_by("section__position", "position", "id"))
+
+
+def response_count(survey: Survey) -> int:
+    return Response.objects.filter(survey=survey).count()
+
+
+def overall(survey: Survey, *, public: bool = False, questions=None) -> list[QuestionResult]:
+    """Counts and shares per choice question (free text is never counted
+    here). Four queries: questions, choices, choice counts, respondents per
+    question. `public=True` hides counts under 5 (with complementary
+    suppression within the question)."""
+    questions = questions if questions is not None else questions_of(survey)
+    counts = {
+        (row["question_id"], row["choice_id"]): row["n"]
+        for row in Answer.objects.filter(response__survey=survey, choice__isnull=False)
+        .values("question_id", "choice_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    answered = dict(
+        Answer.objects.filter(response__survey=survey)
+        .values("question_id")
+        .annotate(n=Count("response_id", distinct=True))
+        .order_by()
+        .values_list("question_id", "n")
+    )
+    results = []
+    for q in questions:
+        if not q.has_choices:
+            continue
+        n = answered.get(q.pk, 0)
+        choices = list(q.choices.all())
+        values = [counts.get((q.pk, c.pk), 0) for c in choices]
+        hidden = suppress([values], row_totals=[n])[0] if public else [False] * (len(values) + 1)
+        results.append(
+            QuestionResult(
+                question=q,
+                n=n,
+                hidden_n=hidden[-1],
+                choices=[
+                    ChoiceResult(c, v, (v / n if n else None), hidden[i])
+                    for i, (c, v) in enumerate(zip(choices, values, strict=True))
+                ],
+            )
+        )
+    return results
+
+
+# --- breakdowns --------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    question: Question
+    by: Question
+    groups: list[tuple[str, str]]  # (key, label)
+    choices: list[Choice]
+    cells: list[list[int]]
+    totals: list[int]
+    hidden: list[list[bool]]
+
+    def rows(self, language="sv"):
+        for i, (_key, label) in enumerate(self.groups):
+            yield {
+                "label": label,
+                "n": None if self.hidden[i][-1] else self.totals[i],
+                "cells": [
+                    None if self.hidden[i][j] else self.cells[i][j]
+                    for j in range(len(self.choices))
+                ],
+                "shares": [
+                    None
+                    if self.hidden[i][j] or not self.totals[i] or self.hidden[i][-1]
+                    else self.cells[i][j] / self.totals[i]
+                    for j in range(len(self.choices))
+                ],
+            }
+
+
+NOT_STATED = ("", "Ej angivet")
+
+
+def breakdown(survey: Survey, question: Question, by: Question, language="sv") -> Breakdown:
+    """Counts of `question`'s choices per answer to `by`, suppressed. One
+    query (the questions and their choices are passed in, prefetched)."""
+    background = Answer.objects.filter(response_id=OuterRef("response_id"), question=by).values(
+        "choice_id"
+    )[:1]
+    rows = (
+        Answer.objects.filter(response__survey=survey, question=question, choice__isnull=False)
+        .annotate(bg=Subquery(background))
+        .values("bg", "choice_id")
+        .annotate(n=Count("response_id", distinct=True))
+        .order_by()
+    )
+    totals_rows = (
+        Answer.objects.filter(response__survey=survey, question=question)
+        .annotate(bg=Subquery(background))
+        .values("bg")
+        .annotate(n=Count("response_id", distinct=True))
+        .order_by()
+    )
+    counts = {(r["bg"], r["choice_id"]): r["n"] for r in rows}
+    n_by = {r["bg"]: r["n"] for r in totals_rows}
+    choices = list(question.choices.all())
+    groups = [(c.pk, c.text(language)) for c in by.choices.all()] + [(None, NOT_STATED[1])]
+    cells = [[counts.get((g, c.pk), 0) for c in choices] for g, _ in groups]
+    totals = [n_by.get(g, 0) for g, _ in groups]
+    # Drop the "not stated" row when empty: it reveals nothing then.
+    if totals[-1] == 0:
+        groups, cells, totals = groups[:-1], cells[:-1], totals[:-1]
+    hidden = suppress(cells, row_totals=totals) if cells else []
+    return Breakdown(question, by, groups, choices, cells, totals, hidden)
+
+
+def daily_counts(survey: Survey) -> list[tuple]:
+    """Responses per day: one query."""
+    return list(
+        Response.objects.filter(survey=survey)
+        .values("date")
+        .annotate(n=Count("id"))
+        .order_by("date")
+        .values_list("date", "n")
+    )
+
+
+def free_texts(survey: Survey) -> list[dict]:
+    """Free-text answers (officials only, never public): one query."""
+    return list(
+        Answer.objects.filter(response__survey=survey)
+        .exclude(text__isnull=True)
+        .exclude(text="")
+        .order_by("question__section__position", "question__position", "id")
+        .values("question__key", "question__texts", "choice__texts", "district__name", "text")
+    )
+
+
+@dataclass
+class Comparison:
+    key: str
+    question: Question
+    rows: list[dict]
+
+
+def compare(survey: Survey, earlier: Survey, *, questions=None) -> list[Comparison]:
+    """Shares per choice key for the questions both surveys have (matched by
+    key). Fixed number of queries: two count queries per survey."""
+    questions = questions if questions is not None else questions_of(survey)
+
+    def by_key(s: Survey):
+        counts = {
+            (r["question__key"], r["choice__key"]): r["n"]
+            for r in Answer.objects.filter(response__survey=s, choice__isnull=False)
+            .values("question__key", "choice__key")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+        answered = dict(
+            Answer.objects.filter(response__survey=s)
+            .values("question__key")
+            .annotate(n=Count("response_id", distinct=True))
+            .order_by()
+            .values_list("question__key", "n")
+        )
+        return counts, answered
+
+    now_counts, now_n = by_key(survey)
+    then_counts, then_n = by_key(earlier)
+    result = []
+    for q in questions:
+        if not q.has_choices or q.key not in then_n:
+            continue
+        rows = []
+        for c in q.choices.all():
+            a, b = now_counts.get((q.key, c.key), 0), then_counts.get((q.key, c.key), 0)
+            rows.append(
+                {
+                    "choice": c,
+                    "now": a / now_n[q.key] if now_n.get(q.key) else None,
+                    "then": b / then_n[q.key] if then_n.get(q.key) else None,
+                }
+            )
+        result.append(Comparison(q.key, q, rows))
+    return result

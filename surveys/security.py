@@ -1,0 +1,113 @@
+"""One-time submission tokens, invitation-code hashing and the per-client
+rate limit. Nothing here writes anything that identifies a person: the
+token's nonce is random, codes are stored as HMACs, and the rate-limit key
+(an HMAC of the client address) lives only in the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+from portal.security import client_ip
+
+TOKEN_SALT = "surveys.submission-token"  # noqa: S105 - a salt, not a secret
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 10
+
+
+class TokenError(Exception):
+    """The form's token is missing, forged or too old."""
+
+
+@dataclass(frozen=True)
+class Token:
+    survey_id: int
+    nonce_digest: str
+
+
+def token_issue(survey) -> str:
+    """A signed token for one rendering of the form: survey id, a random
+    nonce and the date it was issued (never a time)."""
+    return signing.dumps(
+        {"s": survey.pk, "n": secrets.token_hex(16), "d": date.today().isoformat()},
+        salt=TOKEN_SALT,
+        compress=True,
+    )
+
+
+def token_read(value: str, survey) -> Token:
+    if not value or len(value) > 400:
+        raise TokenError("missing")
+    duration = max((survey.closes_at - survey.opens_at).total_seconds(), 86400)
+    try:
+        data = signing.loads(value, salt=TOKEN_SALT, max_age=duration + 86400)
+    except signing.SignatureExpired as exc:
+        raise TokenError("expired") from exc
+    except signing.BadSignature as exc:
+        raise TokenError("invalid") from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("s") != survey.pk
+        or not isinstance(data.get("n"), str)
+    ):
+        raise TokenError("invalid")
+    return Token(survey.pk, hashlib.sha256(data["n"].encode()).hexdigest())
+
+
+def code_normalise(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").upper()
+
+
+def code_hash(code: str) -> str:
+    return salted_hmac(
+        "surveys.invitation-code", code_normalise(code), algorithm="sha256"
+    ).hexdigest()
+
+
+def code_generate() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "20/h" → (20, 3600). Units: s, m, h, d."""
+    count, _, unit = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip().lower()[:1] or "h"]
+    return int(count), seconds
+
+
+def client_address(request) -> str:
+    """The client's address, trusting X-Forwarded-For only as far as
+    PORTAL_TRUSTED_PROXY_COUNT says (the same rule as the login lockout)."""
+    return client_ip(request) or ""
+
+
+def rate_limit_exceeded(request, survey) -> bool:
+    """Count one submission for this client and survey; True when over the
+    limit. The key is an HMAC of address + survey + time bucket, kept in the
+    cache only (never in the database, never logged)."""
+    limit, window = parse_rate(getattr(settings, "SURVEY_RATE_LIMIT", "20/h"))
+    bucket = int(time.time() // window)
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"{client_address(request)}|{survey.pk}|{bucket}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    key = f"surveys:rl:{digest}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit

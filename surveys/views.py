@@ -1,0 +1,191 @@
+"""Public survey pages: the form, the thanks page and published results."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal import scope
+from surveys import presentation, results, security, services
+from surveys.forms import SurveyForm, initial_from_data
+from surveys.models import LANGUAGE_CODES, Survey
+
+
+def _get_survey(municipality: str, slug: str) -> Survey:
+    return get_object_or_404(
+        Survey.objects.select_related("municipality"), municipality__slug=municipality, slug=slug
+    )
+
+
+def _language(survey: Survey, value: str | None) -> str:
+    offered = survey.languages or ["sv"]
+    return value if value in LANGUAGE_CODES and value in offered else "sv"
+
+
+def _build_form(survey, language, *, data=None, initial=None):
+    questions = list(
+        survey.questions.with_choices().order_by("section__position", "position", "id")
+    )
+    districts = list(survey.municipality.districts.all())
+    return SurveyForm(
+        data,
+        initial=initial,
+        survey=survey,
+        questions=questions,
+        districts=districts,
+        language=language,
+    )
+
+
+def _render_form(request, survey, form, *, status=200, notice=None):
+    context = {
+        "survey": survey,
+        "municipality": survey.municipality,
+        "form": form,
+        "language": form.language,
+        "intro": survey.intro_in(form.language),
+        "notice": notice,
+    }
+    return render(request, "surveys/survey.html", context, status=status)
+
+
+def _refuse(request, survey, reason: str, status: int):
+    return render(
+        request,
+        "surveys/refused.html",
+        {"survey": survey, "municipality": survey.municipality, "reason": reason},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey_form(request, municipality, slug):
+    survey = _get_survey(municipality, slug)
+    state = survey.state()
+    if state != "open":
+        return render(
+            request,
+            "surveys/not_open.html",
+            {
+                "survey": survey,
+                "municipality": survey.municipality,
+                "state": state,
+                "posted": request.method == "POST",
+            },
+            status=403 if request.method == "POST" else 200,
+        )
+    if request.method == "GET":
+        language = _language(survey, request.GET.get("sprak"))
+        form = _build_form(
+            survey,
+            language,
+            initial={"token": security.token_issue(survey), "form_language": language},
+        )
+        return _render_form(request, survey, form)
+
+    post = request.POST
+    switch_to = post.get("language")
+    if switch_to and "send" not in post:
+        # Language switch: re-render what was filled in, in the other
+        # language, without validating or saving anything.
+        language = _language(survey, switch_to)
+        filled = _build_form(survey, language)
+        initial = initial_from_data(filled, post)
+        initial["form_language"] = language
+        try:
+            security.token_read(post.get("token", ""), survey)
+            initial["token"] = post.get("token")
+        except security.TokenError:
+            initial["token"] = security.token_issue(survey)
+        form = _build_form(survey, language, initial=initial)
+        return _render_form(request, survey, form)
+
+    language = _language(survey, post.get("form_language"))
+    if post.get("website"):
+        return _refuse(request, survey, "honeypot", 400)
+    if security.rate_limit_exceeded(request, survey):
+        return _refuse(request, survey, "rate", 429)
+    try:
+        token = security.token_read(post.get("token", ""), survey)
+    except security.TokenError:
+        return _refuse(request, survey, "token", 400)
+    form = _build_form(survey, language, data=post)
+    unknown = set(post.keys()) - form.known_field_names()
+    if unknown:
+        return _refuse(request, survey, "unknown", 400)
+    if not form.is_valid():
+        return _render_form(request, survey, form, status=400)
+    submission = form.submission()
+    if survey.mode == Survey.Mode.INVITATION and not services.invitation_code_is_usable(
+        survey=survey, code=submission.code
+    ):
+        form.add_error("code", form.texts["code_unknown"])
+        return _render_form(request, survey, form, status=400)
+    try:
+        saved = services.response_submit(survey=survey, token=token, submission=submission)
+    except services.SubmissionRefused as exc:
+        if exc.reason == "code":
+            form.add_error("code", form.texts["code_unknown"])
+            return _render_form(request, survey, form, status=400)
+        return _refuse(request, survey, "closed", 403)
+    url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
+    return redirect(url if saved else f"{url}?redan=1")
+
+
+@require_GET
+def thanks(request, municipality, slug):
+    survey = _get_survey(municipality, slug)
+    return render(
+        request,
+        "surveys/thanks.html",
+        {
+            "survey": survey,
+            "municipality": survey.municipality,
+            "already": request.GET.get("redan") == "1",
+        },
+    )
+
+
+@require_GET
+def results_page(request, municipality, slug):
+    survey = _get_survey(municipality, slug)
+    preview = not survey.results_published
+    if preview and not scope.can_edit(request.user, survey.municipality_id):
+        raise Http404
+    questions = results.questions_of(survey)
+    overall = results.overall(survey, public=True, questions=questions)
+    ntu_k, ntu_n = results.ntu_headline(survey)
+    ntu_hidden = (
+        ntu_n < results.MIN_CELL or ntu_k < results.MIN_CELL or ntu_n - ntu_k < results.MIN_CELL
+    )
+    by_key = {q.key: q for q in questions}
+    breakdowns = []
+    ntu_question = by_key.get(results.NTU_QUESTION)
+    if ntu_question:
+        for key in ("kon", "alder", "omrade"):
+            if key in by_key:
+                b = results.breakdown(survey, ntu_question, by_key[key])
+                breakdowns.append(
+                    presentation.breakdown_table(
+                        b, caption=f"{ntu_question.text('sv')} – {b.by.text('sv')}"
+                    )
+                )
+    return render(
+        request,
+        "surveys/results.html",
+        {
+            "survey": survey,
+            "municipality": survey.municipality,
+            "charts": [presentation.chart(r) for r in overall],
+            "n_responses": results.response_count(survey),
+            "ntu": None if ntu_hidden or not ntu_n else presentation.percent(ntu_k / ntu_n),
+            "ntu_n": ntu_n,
+            "breakdowns": breakdowns,
+            "preview": preview,
+            "public": True,
+        },
+    )

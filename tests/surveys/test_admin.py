@@ -1,0 +1,252 @@
+"""Officials build surveys in the admin, within their scope; changes that
+would corrupt answers are refused with a clear reason."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys import services
+from surveys.generate import generate_responses
+from surveys.models import Choice, Invitation, Question, Survey
+from tests.surveys.factories import SurveyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _add_data(municipality, start_from, slug="varen-2027"):
+    now = timezone.localtime()
+    return {
+        "start_from": start_from,
+        "municipality": municipality.pk,
+        "title": "Trygghetsenkät våren 2027",
+        "slug": slug,
+        "intro": "Välkommen!",
+        "intro_texts": "{}",
+        "opens_at_0": (now + timedelta(days=1)).strftime("%Y-%m-%d"),
+        "opens_at_1": "08:00:00",
+        "closes_at_0": (now + timedelta(days=40)).strftime("%Y-%m-%d"),
+        "closes_at_1": "23:59:00",
+        "mode": "open",
+        "languages": ["sv", "fi"],
+    }
+
+
+def test_an_official_creates_a_survey_from_the_standard_template(
+    login, kommun_editor, osthammar, districts
+):
+    client = login(kommun_editor)
+    response = client.post(reverse("admin:surveys_survey_add"), _add_data(osthammar, "template"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    survey = Survey.objects.get(slug="varen-2027")
+    assert survey.languages == ["sv", "fi"]
+    keys = set(survey.questions.values_list("key", flat=True))
+    assert {
+        "trygghet_ute_kvall",
+        "oro_bostadsinbrott",
+        "problem_belysning",
+        "fortroende_polisen",
+        "kon",
+        "alder",
+        "omrade",
+        "forslag",
+    } <= keys
+    assert list(survey.sections.values_list("key", flat=True)) == [
+        "a_trygghet",
+        "b_platser",
+        "c_oro",
+        "d_problem",
+        "e_utsatthet",
+        "f_fortroende",
+        "g_om_dig",
+        "h_forslag",
+    ]
+    for q in survey.questions.prefetch_related("choices"):
+        assert set(q.texts) == {"sv", "en", "fi"}
+        for c in q.choices.all():
+            assert c.texts["sv"] and c.texts["fi"]
+    districts_q = survey.questions.get(key="omrade")
+    assert [c.text("sv") for c in districts_q.choices.all()][:3] == ["Östhammar", "Gimo", "Alunda"]
+    assert survey.history.count() == 1
+
+
+def test_a_copy_keeps_the_keys_so_years_compare(login, kommun_editor, survey):
+    client = login(kommun_editor)
+    response = client.post(
+        reverse("admin:surveys_survey_add"), _add_data(survey.municipality, str(survey.pk))
+    )
+    assert response.status_code == 302
+    copy = Survey.objects.get(slug="varen-2027")
+    assert copy.copied_from == survey
+    assert list(copy.questions.values_list("key", "kind")) == list(
+        survey.questions.values_list("key", "kind")
+    )
+    assert set(
+        Choice.objects.filter(question__survey=copy).values_list("question__key", "key")
+    ) == set(Choice.objects.filter(question__survey=survey).values_list("question__key", "key"))
+
+
+def test_an_official_cannot_create_a_survey_for_another_municipality(
+    login, other_kommun_editor, osthammar, tierp
+):
+    client = login(other_kommun_editor)
+    response = client.post(reverse("admin:surveys_survey_add"), _add_data(osthammar, "empty"))
+    assert response.status_code == 200  # the form refuses the municipality
+    assert not Survey.objects.exists()
+
+
+def test_officials_outside_the_municipality_see_nothing(login, other_kommun_editor, survey):
+    client = login(other_kommun_editor)
+    assert client.get(reverse("admin:surveys_survey_change", args=[survey.pk])).status_code == 302
+    for name in ("results", "export_csv", "export_xlsx", "invitations"):
+        assert (
+            client.get(reverse(f"admin:surveys_survey_{name}", args=[survey.pk])).status_code == 404
+        )
+    page = client.get(reverse("admin:surveys_survey_changelist")).content.decode()
+    assert survey.title not in page
+
+
+def test_changing_an_answered_key_is_refused(login, kommun_editor, survey):
+    generate_responses(survey, 10, seed=1)
+    q = Question.objects.get(survey=survey, key="trygghet_ute_kvall")
+    client = login(kommun_editor)
+    url = reverse("admin:surveys_question_change", args=[q.pk])
+    choices = list(q.choices.all())
+    data = {
+        "survey": survey.pk,
+        "section": q.section_id,
+        "group": "",
+        "position": 0,
+        "key": "nytt_namn",
+        "kind": "single",
+        "texts": '{"sv": "Fråga"}',
+        "required": "on",
+        "max_length": 1000,
+        "choices-TOTAL_FORMS": len(choices),
+        "choices-INITIAL_FORMS": len(choices),
+        "choices-MIN_NUM_FORMS": 0,
+        "choices-MAX_NUM_FORMS": 1000,
+    }
+    for i, c in enumerate(choices):
+        data |= {
+            f"choices-{i}-id": c.pk,
+            f"choices-{i}-question": q.pk,
+            f"choices-{i}-position": i,
+            f"choices-{i}-key": c.key,
+            f"choices-{i}-texts": '{"sv": "x"}',
+        }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Nyckeln kan inte ändras" in response.content.decode()
+    # Removing an answered choice is refused too.
+    data["key"] = "trygghet_ute_kvall"
+    answered = next(i for i, c in enumerate(choices) if c.answers.exists())
+    data[f"choices-{answered}-DELETE"] = "on"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "kan inte tas bort" in response.content.decode()
+    assert Choice.objects.filter(pk=choices[answered].pk).exists()
+    q.refresh_from_db()
+    assert q.key == "trygghet_ute_kvall"
+
+
+def test_results_view_for_officials_lists_free_text(login, kommun_editor, survey):
+    generate_responses(survey, 60, seed=4)
+    client = login(kommun_editor)
+    page = client.get(reverse("admin:surveys_survey_results", args=[survey.pk])).content.decode()
+    assert "genererat exempel" in page  # free text is shown to officials
+    assert "Svar per dag" in page
+
+
+def test_exports_have_one_row_per_response(login, kommun_editor, survey):
+    generate_responses(survey, 12, seed=5)
+    client = login(kommun_editor)
+    response = client.get(reverse("admin:surveys_survey_export_csv", args=[survey.pk]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 13
+    header = rows[0]
+    assert header[:4] == ["nr", "datum", "sprak", "kanal"]
+    assert "trygghet_ute_kvall" in header and "otrygg_plats_varfor.annat.text" in header
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(1, 13)]
+    xlsx = client.get(reverse("admin:surveys_survey_export_xlsx", args=[survey.pk]))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 13 and sheet.cell(1, 5).value == header[4]
+
+
+def test_invitation_codes_are_downloaded_once_and_stored_hashed(login, kommun_editor, survey):
+    survey.mode = Survey.Mode.INVITATION
+    survey.save()
+    client = login(kommun_editor)
+    response = client.post(
+        reverse("admin:surveys_survey_invitations", args=[survey.pk]), {"count": 25}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    codes = [r[0] for r in rows[1:]]
+    assert len(set(codes)) == 25
+    stored = repr(list(Invitation.objects.values_list()))
+    assert not any(code in stored or code.replace("-", "") in stored for code in codes)
+    bad = client.post(reverse("admin:surveys_survey_invitations", args=[survey.pk]), {"count": "x"})
+    assert bad.status_code == 400 and "Ange ett heltal" in bad.content.decode()
+
+
+def test_purge_invitations_deletes_codes_after_the_retention_period(survey, closed_survey):
+    from django.core.management import call_command
+
+    closed_survey.mode = survey.mode = Survey.Mode.INVITATION
+    services.invitations_generate(survey=survey, count=3)
+    services.invitations_generate(survey=closed_survey, count=3)
+    call_command("purge_invitations", "--days", "10", stdout=io.StringIO())
+    call_command("purge_invitations", "--days", "10", stdout=io.StringIO())  # safe twice
+    assert Invitation.objects.filter(survey=closed_survey).count() == 0
+    assert Invitation.objects.filter(survey=survey).count() == 3
+
+
+def test_the_changelist_runs_a_fixed_number_of_queries(
+    login, kommun_editor, osthammar, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(kommun_editor)
+    SurveyFactory(municipality=osthammar)
+    url = reverse("admin:surveys_survey_changelist")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(19):
+        SurveyFactory(municipality=osthammar)
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(url)
+
+
+def test_admin_pages_render_for_an_official(login, kommun_editor, survey):
+    generate_responses(survey, 8, seed=6)
+    client = login(kommun_editor)
+    question = survey.questions.get(key="otrygg_plats_varfor")
+    for url in (
+        reverse("admin:surveys_survey_add"),
+        reverse("admin:surveys_survey_change", args=[survey.pk]),
+        reverse("admin:surveys_question_changelist"),
+        reverse("admin:surveys_question_change", args=[question.pk]),
+        reverse("admin:surveys_survey_results", args=[survey.pk]) + "?fraga=kon",
+        reverse("admin:surveys_survey_invitations", args=[survey.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+def test_the_results_view_compares_with_an_earlier_survey(
+    login, kommun_editor, survey, closed_survey
+):
+    generate_responses(closed_survey, 30, seed=7)
+    generate_responses(survey, 30, seed=8)
+    client = login(kommun_editor)
+    page = client.get(reverse("admin:surveys_survey_results", args=[survey.pk])).content.decode()
+    assert "Jämförelse med en tidigare enkät" in page
+    assert closed_survey.title in page
