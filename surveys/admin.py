@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -328,7 +328,14 @@ class SurveyAdmin(ScopedAdmin):
         return response
 
     def export_csv(self, request, pk):
-        return self._download(request, pk, exports.as_csv, "text/csv; charset=utf-8", "csv")
+        survey = self._survey(request, pk)
+        # Streamed: the first bytes leave at once and memory stays flat.
+        response = StreamingHttpResponse(
+            (line.encode() for line in exports.csv_lines(survey)),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="enkat-{survey.slug}.csv"'
+        return response
 
     def export_xlsx(self, request, pk):
         return self._download(

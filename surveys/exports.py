@@ -87,12 +87,25 @@ def rows(survey: Survey):
         yield [_safe(fixed.get(spec, values.get(spec, ""))) for _name, spec in cols]
 
 
-def as_csv(survey: Survey) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+class _Line:
+    """A file-like object whose write() hands back what was written, so the
+    csv module can produce one line at a time for a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(survey: Survey):
+    """The CSV export as a stream of text lines (BOM first, for Excel), so a
+    download starts at once and memory stays flat whatever the size."""
+    writer = csv.writer(_Line(), delimiter=";")
+    yield "\ufeff"
     for row in rows(survey):
-        writer.writerow(row)
-    return "\ufeff" + out.getvalue()
+        yield writer.writerow(row)
+
+
+def as_csv(survey: Survey) -> str:
+    return "".join(csv_lines(survey))
 
 
 def as_xlsx(survey: Survey) -> bytes:

@@ -165,7 +165,9 @@ def test_exports_have_one_row_per_response(login, kommun_editor, survey):
     generate_responses(survey, 12, seed=5)
     client = login(kommun_editor)
     response = client.get(reverse("admin:surveys_survey_export_csv", args=[survey.pk]))
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
     assert len(rows) == 13
     header = rows[0]
     assert header[:4] == ["nr", "datum", "sprak", "kanal"]
@@ -250,3 +252,25 @@ def test_the_results_view_compares_with_an_earlier_survey(
     page = client.get(reverse("admin:surveys_survey_results", args=[survey.pk])).content.decode()
     assert "Jämförelse med en tidigare enkät" in page
     assert closed_survey.title in page
+
+
+def test_the_csv_export_runs_a_fixed_number_of_queries(
+    login, kommun_editor, survey, django_assert_num_queries
+):
+    client = login(kommun_editor)
+    url = reverse("admin:surveys_survey_export_csv", args=[survey.pk])
+
+    def download():
+        response = client.get(url)
+        return b"".join(response.streaming_content)
+
+    generate_responses(survey, 3, seed=1)
+    download()  # warm up the session and the user's roles
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        download()
+    generate_responses(survey, 40, seed=2)
+    with django_assert_num_queries(len(few)):
+        download()
