@@ -66,3 +66,6 @@ lock: ## Regenerate requirements.lock and requirements-dev.lock from pyproject.t
 
 clean: ## Remove .venv and var/
 	rm -rf $(VENV) var
+
+bench: install ## Benchmark against this machine's ceilings (PostgreSQL; writes docs/bench-results.md)
+	$(BIN)/python bench/run.py

@@ -1,0 +1,507 @@
+"""`make bench`: the portal under gunicorn with production settings on
+loopback, measured side by side with its ceilings in one interleaved run.
+
+Ceilings: a tiny Django view without the database (the framework floor),
+a Django view doing one INSERT, and pgbench running the SQL transaction a
+survey submission runs. Measured against them: the public pages, the
+survey submission through the real view, results at 10 000 / 100 000 /
+1 000 000 responses against the bare SQL they need, and the CSV/XLSX
+export against a bare COPY. Writes docs/bench-results.md.
+
+Loopback only; every load is bounded in time. Run: make bench
+(BENCH_SIZES=10000,100000 make bench for a shorter run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime
+from io import StringIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import harness
+
+PORT = int(os.environ.get("BENCH_PORT", "8200"))
+RESULTS = ROOT / "docs" / "bench-results.md"
+
+
+def configure(database_url: str) -> dict:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7"),
+        "CACHE_KEY_PREFIX": f"bench{os.getpid()}",
+        "PORTAL_REQUIRE_2FA": "false",
+        "DB_POOL_MAX": os.environ.get("DB_POOL_MAX", "4"),
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "",
+    }
+    os.environ.update(env)
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    return env
+
+
+def create_database(database_url: str) -> None:
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin_url = database_url.replace(f"/{name}", "/postgres", 1)
+    exists = subprocess.run(
+        ["psql", admin_url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", "--maintenance-db", admin_url, name], check=True)
+
+
+class MemorySampler(threading.Thread):
+    """Samples the largest gunicorn worker's RSS every 200 ms."""
+
+    def __init__(self, server: harness.Server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.peak = 0.0
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, self.server.worker_rss_mb())
+            time.sleep(0.2)
+
+
+def discover_pages() -> dict[str, str]:
+    """The public pages to load: whatever the installed apps offer."""
+    from surveys.models import Survey
+
+    pages = {"home": "/", "municipality": "/osthammar/"}
+    try:
+        from pledges.models import Pledge
+
+        pledge = Pledge.objects.published().filter(municipality__slug="osthammar").current().first()
+        if pledge:
+            pages["pledge"] = pledge.get_absolute_url()
+            followup = getattr(pledge, "get_followup_url", None)
+            if followup:
+                pages["follow-up"] = followup()
+    except ImportError:
+        pass
+    published = (
+        Survey.objects.filter(municipality__slug="osthammar", results_published=True)
+        .exclude(slug__startswith="bench-")
+        .order_by("-closes_at")
+        .first()
+    )
+    if published:
+        pages["results"] = published.get_results_url()
+    return pages
+
+
+def submission_transaction_sql(survey, path: Path) -> int:
+    """Capture the SQL of one real submission and write it as a pgbench
+    script: the same statements, with a fresh nonce and the new response's
+    id carried into the answers' INSERT. Returns the statement count."""
+    import random
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.bodies import csrf_pair, submission_body
+
+    cookie, token = csrf_pair()
+    client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
+    client.cookies["csrftoken"] = cookie
+    body = submission_body(survey, token, random.Random(99))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            survey.get_absolute_url(), body, content_type="application/x-www-form-urlencoded"
+        )
+    assert response.status_code == 302, response.status_code
+    # Django logs BEGIN and COMMIT itself, so the statements are the
+    # whole request's SQL: its reads, then the one transaction.
+    lines = []
+    response_id = None
+    for query in captured.captured_queries:
+        sql = query["sql"].strip().rstrip(";")
+        if "surveys_submissionnonce" in sql and sql.startswith("INSERT"):
+            sql = re.sub(r"'[0-9a-f]{64}'", "md5(random()::text) || md5(clock_timestamp()::text)", sql)
+        if sql.startswith('INSERT INTO "surveys_response"'):
+            lines.append(sql + "\n\\gset new_")
+            continue
+        if sql.startswith('INSERT INTO "surveys_answer"'):
+            # bulk_create sends UNNEST(arrays): the first array repeats the
+            # new response's id once per answer.
+            match = re.search(r"UNNEST\(\(('\{((\d+)(?:,\3)*)\}'(?:::\w+\[\])?)\)", sql)
+            assert match, sql[:400]
+            response_id, count = match.group(3), match.group(2).count(",") + 1
+            sql = sql.replace(match.group(1), f"array_fill(:new_id::bigint, ARRAY[{count}])", 1)
+        lines.append(sql + ";")
+    assert response_id, "the submission inserted no answers"
+    path.write_text("\n".join(lines) + "\n")
+    return len(captured.captured_queries)
+
+
+def time_in_process(func, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def results_timings(survey, repeat: int) -> dict:
+    """The full public results page and one breakdown, rendered in-process
+    without any cache, against the bare SQL each needs (the same
+    statements, run straight on the cursor)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from surveys import results
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    url = survey.get_results_url()
+
+    def page():
+        cache.clear()
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+
+    questions = {q.key: q for q in results.questions_of(survey)}
+
+    def breakdown():
+        results.breakdown(survey, questions["trygghet_ute_kvall"], questions["kon"])
+
+    out = {}
+    for name, func in (("page", page), ("breakdown", breakdown)):
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        statements = [q["sql"] for q in captured.captured_queries]
+
+        def bare(statements=statements):
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+
+        out[name] = {
+            "queries": len(statements),
+            "time": time_in_process(func, repeat),
+            "bare": time_in_process(bare, repeat),
+        }
+    return out
+
+
+def export_timings(server: harness.Server, survey) -> dict:
+    """CSV and XLSX downloads through gunicorn as a logged-in official,
+    against a bare COPY of the same rows."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    admin = get_user_model().objects.get(username="admin")
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(admin)
+    session = client.cookies["sessionid"].value
+    out = {}
+    for kind in ("csv", "xlsx"):
+        url = reverse(f"admin:surveys_survey_export_{kind}", args=[survey.pk])
+        request = urllib.request.Request(
+            server.url + url, headers={"Cookie": f"sessionid={session}"}
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=600) as response:
+            first = response.read(1)
+            first_byte = time.perf_counter() - started
+            size = len(first) + sum(
+                len(chunk) for chunk in iter(lambda: response.read(1 << 20), b"")
+            )
+        total = time.perf_counter() - started
+        with CaptureQueriesContext(connection) as captured:
+            streamed = client.get(url)
+            if streamed.streaming:
+                for _chunk in streamed.streaming_content:
+                    pass
+        out[kind] = {
+            "first_byte": first_byte,
+            "total": total,
+            "bytes": size,
+            "queries": len(captured),
+        }
+
+    def copy():
+        with connection.cursor() as cursor:
+            raw = cursor.connection
+            with raw.cursor() as pg:
+                for sql in (
+                    f"COPY (SELECT id, date, language, channel FROM surveys_response WHERE survey_id = {survey.pk} ORDER BY id) TO STDOUT",
+                    "COPY (SELECT a.response_id, a.question_id, a.choice_id, a.text, d.name "
+                    "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
+                    "LEFT JOIN portal_district d ON d.id = a.district_id "
+                    f"WHERE r.survey_id = {survey.pk} ORDER BY a.response_id, a.id) TO STDOUT",
+                ):
+                    with pg.copy(sql) as copy:
+                        for _data in copy:
+                            pass
+
+    out["copy"] = time_in_process(copy, 3)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "5")))
+    parser.add_argument(
+        "--sizes", default=os.environ.get("BENCH_SIZES", "10000,100000,1000000"), help="responses"
+    )
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--output", default=str(RESULTS))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    database_url = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench"
+    )
+    if not database_url.startswith("postgres"):
+        raise SystemExit("The benchmark runs on PostgreSQL (BENCH_DATABASE_URL).")
+    env = configure(database_url)
+    harness.ensure_tools()
+    create_database(database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.bodies import write_bodies
+    from bench.data import bench_survey
+    from surveys.models import Response, Survey
+
+    print("== Preparing the database (migrate, demo data, benchmark surveys)", flush=True)
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("load_demo", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, created date)"
+        )
+    open_survey = Survey.objects.open_now().get(municipality__slug="osthammar")
+    surveys = {size: bench_survey(open_survey, size) for size in sizes}
+
+    pages = discover_pages()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    bodies = tmp / "bodies.txt"
+    body_count = 40_000 * args.rounds
+    csrf_cookie = write_bodies(open_survey, bodies, body_count, seed=7)
+    pgbench_script = tmp / "submission.sql"
+    statements = submission_transaction_sql(open_survey, pgbench_script)
+    insert_script = tmp / "insert.sql"
+    insert_script.write_text(
+        "BEGIN;\nINSERT INTO bench_ceiling (created) VALUES (CURRENT_DATE);\nCOMMIT;\n"
+    )
+
+    print(f"== gunicorn on 127.0.0.1:{PORT} (2 sync workers, production settings)", flush=True)
+    server = harness.start_gunicorn(env, port=PORT)
+    sampler = MemorySampler(server)
+    sampler.start()
+    measurements: dict[str, list[harness.WrkResult]] = {}
+    pgbench_tps: dict[str, list[float]] = {"submission": [], "insert": []}
+    offset = 0
+    saved_before = Response.objects.filter(survey=open_survey).count()
+    try:
+        targets = {"floor": "/_bench/floor/", "insert": "/_bench/insert/", **pages}
+        for url in targets.values():  # warm up caches and connections
+            harness.wrk(server.url + url, seconds=1, connections=4)
+        for round_no in range(1, args.rounds + 1):
+            print(f"== Round {round_no}/{args.rounds}", flush=True)
+            for name, url in targets.items():
+                result = harness.wrk(
+                    server.url + url, seconds=args.seconds, connections=args.connections
+                )
+                measurements.setdefault(name, []).append(result)
+                print(
+                    f"  {name:<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",
+                    flush=True,
+                )
+            result = harness.wrk(
+                server.url + open_survey.get_absolute_url(),
+                seconds=args.seconds,
+                connections=args.connections,
+                script=str(ROOT / "bench" / "submit.lua"),
+                env={
+                    "BENCH_BODIES": str(bodies),
+                    "BENCH_OFFSET": str(offset),
+                    "BENCH_THREADS": "2",
+                    "BENCH_CSRF": csrf_cookie,
+                    "BENCH_PATH": open_survey.get_absolute_url(),
+                },
+            )
+            offset += result.requests + args.connections
+            measurements.setdefault("submission", []).append(result)
+            print(
+                f"  {'submission':<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",
+                flush=True,
+            )
+            for name, script in (("submission", pgbench_script), ("insert", insert_script)):
+                tps = harness.pgbench(database_url, script, seconds=args.seconds)
+                pgbench_tps[name].append(tps)
+                print(f"  pgbench {name:<6} {tps:>8.0f} tps", flush=True)
+        saved = Response.objects.filter(survey=open_survey).count() - saved_before
+        submitted = sum(r.requests for r in measurements["submission"])
+        print("== Results pages", flush=True)
+        timings = {}
+        for size, survey in surveys.items():
+            timings[size] = results_timings(survey, repeat=3 if size <= 100_000 else 2)
+            page = timings[size]["page"]
+            print(
+                f"  {size:>9} responses: page {statistics.median(page['time']):.3f} s, bare SQL {statistics.median(page['bare']):.3f} s",
+                flush=True,
+            )
+        export = None
+        export_size = 100_000 if 100_000 in surveys else max(surveys)
+        print(f"== Export at {export_size} responses", flush=True)
+        export = export_timings(server, surveys[export_size])
+        print(
+            f"  csv {export['csv']['total']:.1f} s, xlsx {export['xlsx']['total']:.1f} s, COPY {statistics.median(export['copy']):.1f} s",
+            flush=True,
+        )
+    finally:
+        sampler.stopped.set()
+        server.stop()
+    write_results(
+        Path(args.output),
+        args=args,
+        measurements=measurements,
+        pgbench_tps=pgbench_tps,
+        statements=statements,
+        submitted=submitted,
+        saved=saved,
+        timings=timings,
+        export=export,
+        export_size=export_size,
+        peak_rss=sampler.peak,
+        pages=pages,
+    )
+    print(f"== Wrote {args.output}")
+
+
+def _median(values):
+    return statistics.median(values)
+
+
+def write_results(path: Path, **r) -> None:
+    m = r["measurements"]
+    floor = [x.rps for x in m["floor"]]
+    insert = [x.rps for x in m["insert"]]
+    rows = []
+    for name, results in m.items():
+        rps = [x.rps for x in results]
+        rows.append(
+            f"| {name} | {harness.fmt(rps)} | {_median([x.p50_ms for x in results]):.1f} | "
+            f"{_median([x.p99_ms for x in results]):.1f} | {sum(x.errors for x in results)} | "
+            f"{_median(rps) / _median(floor):.0%} |"
+        )
+    sub = [x.rps for x in m["submission"]]
+    ratios = [
+        "| ratio | median | target |",
+        "| --- | --- | --- |",
+    ]
+    for name in r["pages"]:
+        if name in m:
+            ratio = _median([x.rps for x in m[name]]) / _median(floor)
+            ratios.append(
+                f"| {name} page / framework floor | {ratio:.0%} | ≥ 70 % (cached pages) |"
+            )
+    ratios.append(
+        f"| submission / one-INSERT view | {_median(sub) / _median(insert):.0%} | ≥ 50 % |"
+    )
+    ratios.append(
+        f"| submission / pgbench of the same transaction | {_median(sub) / _median(r['pgbench_tps']['submission']):.0%} | ≥ 30 % |"
+    )
+    result_rows = []
+    for size, t in r["timings"].items():
+        for kind in ("page", "breakdown"):
+            own, bare = _median(t[kind]["time"]), _median(t[kind]["bare"])
+            result_rows.append(
+                f"| {size:,} | {kind} | {t[kind]['queries']} | {own:.3f} | {bare:.3f} | {own / bare:.2f}× |".replace(
+                    ",", " "
+                )
+            )
+    e = r["export"]
+    copy = _median(e["copy"])
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run by `make bench` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {platform.node()}: "
+        f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"PostgreSQL on loopback, Redis cache. gunicorn: 2 sync workers, psycopg pool max "
+        f"{os.environ.get('DB_POOL_MAX')}. wrk: 2 threads, {r['args'].connections} connections, "
+        f"{r['args'].seconds} s per measurement, {r['args'].rounds} interleaved rounds; figures are "
+        "median (min–max). The load generator shares the machine's cores with the server and the "
+        "database: compare the ratios, not the absolute numbers.",
+        "",
+        "## Requests per second (side by side, same run)",
+        "",
+        "| target | req/s | p50 ms | p99 ms | errors | of floor |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
+        f"| pgbench: submission transaction ({r['statements']} statements) | {harness.fmt(r['pgbench_tps']['submission'])} tps | | | | |",
+        f"| pgbench: one INSERT | {harness.fmt(r['pgbench_tps']['insert'])} tps | | | | |",
+        "",
+        f"Pages: {', '.join(f'{k} `{v}`' for k, v in r['pages'].items())}.",
+        f"Submissions sent: {r['submitted']}; new responses stored: {r['saved']}.",
+        "",
+        "## Ratios",
+        "",
+        *ratios,
+        "",
+        "## Results (computed without cache) against the bare SQL they run",
+        "",
+        "| responses | what | queries | seconds | bare SQL seconds | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *result_rows,
+        "",
+        f"## Export at {r['export_size']:,} responses".replace(",", " "),
+        "",
+        "| format | first byte s | total s | MB | queries | vs bare COPY |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {kind} | {e[kind]['first_byte']:.2f} | {e[kind]['total']:.1f} | {e[kind]['bytes'] / 1e6:.1f} | {e[kind]['queries']} | {e[kind]['total'] / copy:.1f}× |"
+            for kind in ("csv", "xlsx")
+        ],
+        f"| bare COPY of the same rows | | {copy:.1f} | | 2 | 1.0× |",
+        "",
+        f"## Memory\n\nLargest gunicorn worker RSS during the whole run: {r['peak_rss']:.0f} MB (target < 150 MB).",
+        "",
+    ]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text()]
+    path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
