@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
@@ -56,20 +58,20 @@ def pledge_entries(municipality: Municipality) -> list[FeedEntry]:
         entries.append(
             FeedEntry(
                 date=pledge.published_at,
-                title=_("Citizen pledge %(period)s published") % {"period": pledge.period},
+                title=_("Citizen pledge %(period)s published") % {"period": pledge.period_display},
                 link=link,
                 description=_(
                     "%(municipality)s and the police have published their citizen pledge "
                     "for %(period)s."
                 )
-                % {"municipality": municipality.name, "period": pledge.period},
+                % {"municipality": municipality.name, "period": pledge.period_display},
             )
         )
         if pledge.withdrawn_at:
             entries.append(
                 FeedEntry(
                     date=pledge.withdrawn_at,
-                    title=_("Citizen pledge %(period)s withdrawn") % {"period": pledge.period},
+                    title=_("Citizen pledge %(period)s withdrawn") % {"period": pledge.period_display},
                     link=link + "#aterkallat",
                     description=pledge.withdrawal_reason,
                 )
@@ -105,8 +107,12 @@ class MunicipalityFeed(Feed):
     def item_link(self, item):
         return item.link
 
+    item_guid_is_permalink = False
+
     def item_guid(self, item):
-        return f"{item.link}@{item.date.isoformat()}"
+        # A tag URI (RFC 4151): stable, absolute, unique per entry.
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        return f"tag:{host},{item.date:%Y-%m-%d}:{item.link}"
 
     def item_description(self, item):
         return item.description

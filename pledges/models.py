@@ -199,14 +199,20 @@ class Pledge(models.Model):
 
     def __str__(self) -> str:
         if self.valid_from and self.valid_to:
-            label = period_label(self.valid_from, self.valid_to)
+            label = period_label(self.valid_from, self.valid_to).replace("-", "–")
         else:
             label = "?"
         return f"{_('Citizen pledge')} {label}"
 
     @property
     def period(self) -> str:
+        """As in the address: 2021 or 2023-2024."""
         return period_label(self.valid_from, self.valid_to)
+
+    @property
+    def period_display(self) -> str:
+        """For reading: 2021 or 2023–2024 (en dash)."""
+        return self.period.replace("-", "–")
 
     @property
     def is_withdrawn(self) -> bool:
@@ -281,7 +287,7 @@ class Pledge(models.Model):
                     "(%(start)s – %(end)s) of the same municipality. Change the period, "
                     "or withdraw that pledge first."
                 ) % {
-                    "period": other.period,
+                    "period": other.period_display,
                     "start": other.valid_from.isoformat(),
                     "end": other.valid_to.isoformat(),
                 }

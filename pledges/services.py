@@ -333,7 +333,7 @@ def pledge_publish(*, pledge: Pledge, user, publish_at: datetime | None = None) 
     if other is not None:
         raise ValidationError(
             _("The period overlaps the citizen pledge %(period)s of the same municipality.")
-            % {"period": other.period}
+            % {"period": other.period_display}
         )
     locked.slug = locked.slug or _unique_slug(locked)
     locked.published_at = publish_at or now
