@@ -202,7 +202,7 @@ class Pledge(models.Model):
             label = period_label(self.valid_from, self.valid_to).replace("-", "–")
         else:
             label = "?"
-        return f"{_('Citizen pledge')} {label}"
+        return _("Citizen pledge %(period)s") % {"period": label}
 
     @property
     def period(self) -> str:
