@@ -46,6 +46,7 @@ def _municipality(slug: str) -> Municipality:
 def municipality(request, municipality):
     municipality = _municipality(municipality)
     base = Pledge.objects.for_municipality(municipality).only(
+        "municipality",
         "slug", "valid_from", "valid_to", "updated", "withdrawn_at", "published_at", "is_example"
     )
     pledge = base.current().first()
@@ -56,6 +57,9 @@ def municipality(request, municipality):
             .order_by(F("withdrawn_at").asc(nulls_first=True), "-valid_from")
             .first()
         )
+    for found in (pledge, latest):
+        if found is not None:
+            found.municipality = municipality  # for get_absolute_url, no query
     context = {
         "municipality": municipality,
         "pledge": pledge,
