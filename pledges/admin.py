@@ -80,6 +80,12 @@ class PledgeChildInline:
             return False
         return obj is None or not (self.content and self.pledge_of(obj).is_locked())
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # The admin passes min_num/max_num but does not enforce them.
+        kwargs.setdefault("validate_min", getattr(self, "validate_min", False))
+        kwargs.setdefault("validate_max", getattr(self, "validate_max", False))
+        return super().get_formset(request, obj, **kwargs)
+
     def has_view_permission(self, request, obj=None):
         return self._in_scope(request, obj)
 
@@ -93,15 +99,28 @@ class PledgeChildInline:
         return self._writable(request, obj)
 
 
+class CommitmentFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk or form.has_changed())
+        ]
+        if not 1 <= len(kept) <= 3:
+            raise ValidationError(_("A citizen pledge has one to three commitments."))
+
+
 class CommitmentInline(PledgeChildInline, admin.StackedInline):
     model = Commitment
+    formset = CommitmentFormSet
     fields = ["position", "title", "purpose", "focus", "action_list"]
     readonly_fields = ["action_list"]
     extra = 0
     min_num = 1
     max_num = 3
-    validate_min = True
-    validate_max = True
     show_change_link = True
     formfield_overrides = SMALL_TEXT
     verbose_name = gettext_lazy("commitment (löfte)")
@@ -187,6 +206,9 @@ class PledgeAdmin(ScopedAdmin):
     date_hierarchy = None
     inlines = [CommitmentInline, ContactInline, AdoptionInline]
     change_form_template = "pledges/admin/pledge_change_form.html"
+    # No bulk actions: bulk delete would bypass the per-pledge rule below;
+    # state changes have their own scoped views.
+    actions = None
     fieldsets = [
         (
             gettext_lazy("Period and parties"),
@@ -237,12 +259,6 @@ class PledgeAdmin(ScopedAdmin):
                 kind=kinds[db_field.name]
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_actions(self, request):
-        # Bulk delete would bypass the per-pledge rule below.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def has_delete_permission(self, request, obj=None):
         # A pledge that has been published stays (withdraw it instead).
@@ -576,6 +592,7 @@ class CommitmentAdmin(ScopedAdmin):
     list_select_related = ["pledge__municipality"]
     inlines = [ActionInline]
     formfield_overrides = SMALL_TEXT
+    actions = None
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("pledge__municipality", "pledge__kommun", "pledge__police")
