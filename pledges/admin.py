@@ -133,7 +133,9 @@ class CommitmentInline(PledgeChildInline, admin.StackedInline):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related(models.Prefetch("actions", queryset=Action.objects.order_by("position", "pk")))
+            .prefetch_related(
+                models.Prefetch("actions", queryset=Action.objects.order_by("position", "pk"))
+            )
         )
 
     @admin.display(description=gettext_lazy("actions (“This by:”)"))
@@ -153,7 +155,15 @@ class ContactInline(PledgeChildInline, admin.TabularInline):
 
 class AdoptionInline(PledgeChildInline, admin.TabularInline):
     model = Adoption
-    fields = ["organisation", "name", "title", "adopted_at", "short_fingerprint", "voided_at", "void_reason"]
+    fields = [
+        "organisation",
+        "name",
+        "title",
+        "adopted_at",
+        "short_fingerprint",
+        "voided_at",
+        "void_reason",
+    ]
     readonly_fields = fields
     extra = 0
     verbose_name_plural = gettext_lazy("adoptions (also voided ones, kept for the history)")
@@ -255,9 +265,7 @@ class PledgeAdmin(ScopedAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kinds = {"kommun": Organisation.Kind.KOMMUN, "police": Organisation.Kind.POLIS}
         if db_field.name in kinds:
-            kwargs["queryset"] = scope.organisations(request.user).filter(
-                kind=kinds[db_field.name]
-            )
+            kwargs["queryset"] = scope.organisations(request.user).filter(kind=kinds[db_field.name])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
@@ -318,8 +326,7 @@ class PledgeAdmin(ScopedAdmin):
                 (obj.police, adoptions.get(Organisation.Kind.POLIS)),
             ],
             "adoptable": services.adoptable_organisations(pledge=obj, user=request.user),
-            "can_publish": can_edit
-            and status in (Pledge.Status.ADOPTED, Pledge.Status.SCHEDULED),
+            "can_publish": can_edit and status in (Pledge.Status.ADOPTED, Pledge.Status.SCHEDULED),
             "can_withdraw": can_edit and status == Pledge.Status.PUBLISHED,
             "public_url": obj.get_absolute_url() if obj.is_public() else "",
         }
@@ -384,7 +391,9 @@ class PledgeAdmin(ScopedAdmin):
 
     def preview_view(self, request, object_id):
         obj = self.scoped_pledge(request, object_id)
-        status = obj.get_status(kommun_adopted=obj.kommun_adopted, police_adopted=obj.police_adopted)
+        status = obj.get_status(
+            kommun_adopted=obj.kommun_adopted, police_adopted=obj.police_adopted
+        )
         context = {
             "municipality": obj.municipality,
             "pledge": obj,
@@ -452,7 +461,11 @@ class PledgeAdmin(ScopedAdmin):
                     messages.success(
                         request,
                         _("The citizen pledge will be published on %(when)s.")
-                        % {"when": timezone.localtime(pledge.published_at).strftime("%Y-%m-%d %H:%M")},
+                        % {
+                            "when": timezone.localtime(pledge.published_at).strftime(
+                                "%Y-%m-%d %H:%M"
+                            )
+                        },
                     )
                 else:
                     messages.success(request, _("The citizen pledge is published."))
@@ -461,7 +474,11 @@ class PledgeAdmin(ScopedAdmin):
             request,
             obj,
             "pledges/admin/pledge_publish.html",
-            {"title": _("Publish %(pledge)s") % {"pledge": obj}, "form": form, "scheduled": obj.is_scheduled()},
+            {
+                "title": _("Publish %(pledge)s") % {"pledge": obj},
+                "form": form,
+                "scheduled": obj.is_scheduled(),
+            },
         )
 
     def withdraw_view(self, request, object_id):
@@ -595,7 +612,11 @@ class CommitmentAdmin(ScopedAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("pledge__municipality", "pledge__kommun", "pledge__police")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("pledge__municipality", "pledge__kommun", "pledge__police")
+        )
 
     def has_module_permission(self, request):
         return False  # reached from the pledge's page
@@ -635,7 +656,9 @@ class CommitmentAdmin(ScopedAdmin):
     def delete_model(self, request, obj):
         pledge = obj.pledge
         super().delete_model(request, obj)
-        report_content_check(request, services.pledge_content_saved(pledge=pledge, user=request.user))
+        report_content_check(
+            request, services.pledge_content_saved(pledge=pledge, user=request.user)
+        )
 
     def _back_to_pledge(self, request, obj, default):
         if "_continue" in request.POST or "_addanother" in request.POST:

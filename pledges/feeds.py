@@ -71,7 +71,8 @@ def pledge_entries(municipality: Municipality) -> list[FeedEntry]:
             entries.append(
                 FeedEntry(
                     date=pledge.withdrawn_at,
-                    title=_("Citizen pledge %(period)s withdrawn") % {"period": pledge.period_display},
+                    title=_("Citizen pledge %(period)s withdrawn")
+                    % {"period": pledge.period_display},
                     link=link + "#aterkallat",
                     description=pledge.withdrawal_reason,
                 )

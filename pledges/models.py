@@ -204,6 +204,12 @@ class Pledge(models.Model):
             label = "?"
         return _("Citizen pledge %(period)s") % {"period": label}
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "pledges:detail",
+            kwargs={"municipality": self.municipality.slug, "period": self.slug},
+        )
+
     @property
     def period(self) -> str:
         """As in the address: 2021 or 2023-2024."""
@@ -219,8 +225,10 @@ class Pledge(models.Model):
         return self.withdrawn_at is not None
 
     def is_public(self, now=None) -> bool:
-        return bool(self.slug) and self.published_at is not None and (
-            self.published_at <= (now or timezone.now())
+        return (
+            bool(self.slug)
+            and self.published_at is not None
+            and (self.published_at <= (now or timezone.now()))
         )
 
     def is_scheduled(self, now=None) -> bool:
@@ -240,12 +248,6 @@ class Pledge(models.Model):
         if kommun_adopted and police_adopted:
             return self.Status.ADOPTED
         return self.Status.DRAFT
-
-    def get_absolute_url(self) -> str:
-        return reverse(
-            "pledges:detail",
-            kwargs={"municipality": self.municipality.slug, "period": self.slug},
-        )
 
     def clean(self):
         errors = {}

@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from pledges.models import Action, Adoption, Commitment, Pledge, period_label
 from portal import scope
 from portal.models import Municipality, Organisation
-from pledges.models import Action, Adoption, Commitment, Pledge, period_label
 
 # The pledge's own fields that residents read as the promise; a change to
 # any of them (or to a commitment or an action) voids the adoptions.
@@ -196,9 +196,7 @@ def adoptable_organisations(*, pledge: Pledge, user) -> list[Organisation]:
         )
     )
     return [
-        org
-        for org in (pledge.kommun, pledge.police)
-        if org.pk in own and org.pk not in adopted
+        org for org in (pledge.kommun, pledge.police) if org.pk in own and org.pk not in adopted
     ]
 
 

@@ -47,7 +47,13 @@ def municipality(request, municipality):
     municipality = _municipality(municipality)
     base = Pledge.objects.for_municipality(municipality).only(
         "municipality",
-        "slug", "valid_from", "valid_to", "updated", "withdrawn_at", "published_at", "is_example"
+        "slug",
+        "valid_from",
+        "valid_to",
+        "updated",
+        "withdrawn_at",
+        "published_at",
+        "is_example",
     )
     pledge = base.current().first()
     latest = None

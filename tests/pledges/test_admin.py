@@ -1,8 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -291,13 +289,17 @@ def test_reordering_actions_voids_the_adoptions(login, make_pledge, adopt_both, 
     pledge = adopt_both(make_pledge(actions=2))
     commitment = pledge.commitments.get()
     data = commitment_data(commitment, **{"actions-0-position": "9"})
-    login(kommun_editor).post(reverse("admin:pledges_commitment_change", args=[commitment.pk]), data)
+    login(kommun_editor).post(
+        reverse("admin:pledges_commitment_change", args=[commitment.pk]), data
+    )
     titles = list(commitment.actions.order_by("position").values_list("title", flat=True))
     assert titles[-1].startswith("Åtgärd")
     assert not Adoption.objects.filter(pledge=pledge, voided_at__isnull=True).exists()
 
 
-def test_an_action_needs_organisations_serving_the_municipality(login, draft, tierp_kommun, police_editor):
+def test_an_action_needs_organisations_serving_the_municipality(
+    login, draft, tierp_kommun, police_editor
+):
     commitment = draft.commitments.get()
     data = commitment_data(commitment, **{"actions-0-partners": [tierp_kommun.pk]})
     response = login(police_editor).post(
@@ -308,7 +310,9 @@ def test_an_action_needs_organisations_serving_the_municipality(login, draft, ti
     assert not Action.objects.filter(partners=tierp_kommun).exists()
 
 
-def test_a_commitment_page_is_out_of_reach_for_another_municipality(login, draft, other_kommun_editor):
+def test_a_commitment_page_is_out_of_reach_for_another_municipality(
+    login, draft, other_kommun_editor
+):
     commitment = draft.commitments.get()
     client = login(other_kommun_editor)
     response = client.get(reverse("admin:pledges_commitment_change", args=[commitment.pk]))
@@ -320,7 +324,9 @@ def test_a_commitment_page_is_out_of_reach_for_another_municipality(login, draft
     assert Commitment.objects.get(pk=commitment.pk).title != "Hackad"
 
 
-def test_organisation_autocomplete_is_limited_to_the_scope(login, draft, tierp_kommun, kommun_editor, partner):
+def test_organisation_autocomplete_is_limited_to_the_scope(
+    login, draft, tierp_kommun, kommun_editor, partner
+):
     response = login(kommun_editor).get(
         "/admin/autocomplete/",
         {"app_label": "pledges", "model_name": "action", "field_name": "partners", "term": ""},
@@ -333,16 +339,23 @@ def test_organisation_autocomplete_is_limited_to_the_scope(login, draft, tierp_k
 # --- creating: overlap and scope -------------------------------------------------------
 
 
-def test_creating_an_overlapping_pledge_names_the_other_one(login, draft, osthammar, kommun, police, kommun_editor):
+def test_creating_an_overlapping_pledge_names_the_other_one(
+    login, draft, osthammar, kommun, police, kommun_editor
+):
     response = login(kommun_editor).post(
         reverse("admin:pledges_pledge_add"), new_pledge_data(osthammar, kommun, police)
     )
     assert response.status_code == 200
-    assert "Perioden överlappar medborgarlöftet 2021 (2021-01-01 – 2021-12-31)" in response.content.decode()
+    assert (
+        "Perioden överlappar medborgarlöftet 2021 (2021-01-01 – 2021-12-31)"
+        in response.content.decode()
+    )
     assert Pledge.objects.count() == 1
 
 
-def test_an_editor_creates_a_pledge_with_its_commitment(login, osthammar, kommun, police, kommun_editor):
+def test_an_editor_creates_a_pledge_with_its_commitment(
+    login, osthammar, kommun, police, kommun_editor
+):
     response = login(kommun_editor).post(
         reverse("admin:pledges_pledge_add"), new_pledge_data(osthammar, kommun, police)
     )
@@ -468,18 +481,26 @@ def test_a_draft_can_be_deleted_by_its_editor(login, draft, kommun_editor):
 
 
 @pytest.mark.parametrize("state", ["draft", "adopted", "scheduled"])
-def test_officials_preview_unpublished_pledges_clearly_marked(request, login, kommun_editor, state, client):
+def test_officials_preview_unpublished_pledges_clearly_marked(
+    request, login, kommun_editor, state, client
+):
     pledge = request.getfixturevalue(state)
-    html = login(kommun_editor).get(reverse("admin:pledges_pledge_preview", args=[pledge.pk])).content.decode()
+    html = (
+        login(kommun_editor)
+        .get(reverse("admin:pledges_pledge_preview", args=[pledge.pk]))
+        .content.decode()
+    )
     assert "Förhandsvisning – inte publicerad" in html
     assert "Detta genom att:" in html
-    assert f"<h1>Medborgarlöfte 2021 – Östhammars kommun</h1>" in html
+    assert "<h1>Medborgarlöfte 2021 – Östhammars kommun</h1>" in html
 
 
 def test_the_full_history_shows_who_changed_what(login, adopted, kommun_editor):
     client = login(kommun_editor)
     client.post(change_url(adopted), pledge_data(adopted, background="Ny bakgrund."))
-    html = client.get(reverse("admin:pledges_pledge_full_history", args=[adopted.pk])).content.decode()
+    html = client.get(
+        reverse("admin:pledges_pledge_full_history", args=[adopted.pk])
+    ).content.decode()
     assert "Ny bakgrund." in html
     assert "Bakgrund" in html or "bakgrund" in html
     assert "Kommun" in html  # the editor's name
@@ -496,7 +517,9 @@ def test_the_standard_history_page_works(login, draft, kommun_editor):
 
 
 @pytest.mark.parametrize("size", [1, 20])
-def test_the_changelist_runs_a_fixed_number_of_queries(login, make_pledge, adopt_both, kommun_editor, size, django_assert_num_queries):
+def test_the_changelist_runs_a_fixed_number_of_queries(
+    login, make_pledge, adopt_both, kommun_editor, size, django_assert_num_queries
+):
     for n in range(size):
         pledge = make_pledge(year=2000 + n, commitments=3, actions=size)
         if n % 2:

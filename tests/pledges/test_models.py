@@ -14,7 +14,9 @@ def test_the_period_is_a_year_or_a_span_of_years():
     assert pledge.period_display == "2023–2024"
 
 
-def test_it_rejects_an_overlapping_period_and_names_the_other_pledge(draft, osthammar, kommun, police):
+def test_it_rejects_an_overlapping_period_and_names_the_other_pledge(
+    draft, osthammar, kommun, police
+):
     other = Pledge(
         municipality=osthammar,
         kommun=kommun,
@@ -30,7 +32,9 @@ def test_it_rejects_an_overlapping_period_and_names_the_other_pledge(draft, osth
     assert "överlappar medborgarlöftet 2021 (2021-01-01 – 2021-12-31)" in message
 
 
-def test_a_withdrawn_pledge_does_not_block_the_period(published, kommun_editor, osthammar, kommun, police):
+def test_a_withdrawn_pledge_does_not_block_the_period(
+    published, kommun_editor, osthammar, kommun, police
+):
     from pledges import services
 
     services.pledge_withdraw(pledge=published, user=kommun_editor, reason="Fel period.")

@@ -44,7 +44,7 @@ def _change_partners(p):
 
 
 def _change_order(p):
-    first, second = Action.objects.filter(commitment__pledge=p).order_by("position")
+    first, _second = Action.objects.filter(commitment__pledge=p).order_by("position")
     Action.objects.filter(pk=first.pk).update(position=5)
 
 
@@ -217,7 +217,9 @@ def test_publishing_now_makes_it_public_with_a_readable_address(adopted, kommun_
 
 def test_a_multi_year_pledge_gets_a_span_address(make_pledge, publish, osthammar):
     pledge = make_pledge()
-    Pledge.objects.filter(pk=pledge.pk).update(valid_from=date(2023, 1, 1), valid_to=date(2024, 12, 31))
+    Pledge.objects.filter(pk=pledge.pk).update(
+        valid_from=date(2023, 1, 1), valid_to=date(2024, 12, 31)
+    )
     services.pledge_content_saved(pledge=pledge)
     pledge = publish(refresh(pledge))
     assert pledge.get_absolute_url() == "/osthammar/medborgarlofte/2023-2024/"
@@ -297,7 +299,9 @@ def test_only_a_published_pledge_can_be_withdrawn(adopted, kommun_editor):
         services.pledge_withdraw(pledge=adopted, user=kommun_editor, reason="x")
 
 
-def test_a_withdrawn_pledge_cannot_be_adopted_or_published(published, kommun, kommun_editor, kommun_approver):
+def test_a_withdrawn_pledge_cannot_be_adopted_or_published(
+    published, kommun, kommun_editor, kommun_approver
+):
     services.pledge_withdraw(pledge=published, user=kommun_editor, reason="x")
     with pytest.raises(ValidationError, match="återkallats"):
         services.pledge_adopt(pledge=published, user=kommun_approver, organisation=kommun)

@@ -50,7 +50,9 @@ def test_an_unknown_municipality_is_a_404(client, db):
 def test_the_pledge_has_a_stable_readable_address(client, published):
     html = _html(client, "/osthammar/medborgarlofte/2021/")
     assert "<h1>Medborgarlöfte 2021 – Östhammars kommun</h1>" in html
-    assert reverse("pledges:detail", args=["osthammar", "2021"]) == "/osthammar/medborgarlofte/2021/"
+    assert (
+        reverse("pledges:detail", args=["osthammar", "2021"]) == "/osthammar/medborgarlofte/2021/"
+    )
 
 
 def test_a_pledge_is_not_found_under_another_municipality(client, published, tierp):
@@ -66,7 +68,9 @@ def test_unpublished_pledges_are_a_404_to_the_public(request, client, state):
 
 
 def test_a_scheduled_pledge_becomes_public_when_its_time_has_come(client, scheduled):
-    Pledge.objects.filter(pk=scheduled.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+    Pledge.objects.filter(pk=scheduled.pk).update(
+        published_at=timezone.now() - timedelta(seconds=1)
+    )
     _html(client, "/osthammar/medborgarlofte/2021/")
 
 
@@ -78,14 +82,18 @@ def test_the_archive_lists_every_published_pledge_newest_first(
     make_pledge(year=2022)  # a draft: not listed
     services.pledge_withdraw(pledge=old, user=kommun_editor, reason="Ersatt.")
     html = _html(client, "/osthammar/medborgarlofte/")
-    assert html.index("/osthammar/medborgarlofte/2021/") < html.index("/osthammar/medborgarlofte/2019/")
+    assert html.index("/osthammar/medborgarlofte/2021/") < html.index(
+        "/osthammar/medborgarlofte/2019/"
+    )
     assert "/osthammar/medborgarlofte/2022/" not in html
     assert "återkallat" in html
     assert newer.is_public()
 
 
 def test_a_withdrawn_pledge_shows_the_reason(client, published, kommun_editor):
-    services.pledge_withdraw(pledge=published, user=kommun_editor, reason="Löftet ersätts av ett nytt.")
+    services.pledge_withdraw(
+        pledge=published, user=kommun_editor, reason="Löftet ersätts av ett nytt."
+    )
     html = _html(client, "/osthammar/medborgarlofte/2021/")
     assert "Det här löftet återkallades den" in html
     assert "Löftet ersätts av ett nytt." in html
@@ -114,7 +122,9 @@ def test_the_atom_feed_announces_published_pledges(client, published, make_pledg
     assert "<title>Medborgarlöfte 2021 publicerat</title>" in body
     assert "/osthammar/medborgarlofte/2021/" in body
     assert "2022" not in body.split("<entry>", 1)[1]
-    services.pledge_withdraw(pledge=published, user=kommun_editor, reason="Ersatt av ett nytt löfte.")
+    services.pledge_withdraw(
+        pledge=published, user=kommun_editor, reason="Ersatt av ett nytt löfte."
+    )
     body = client.get("/osthammar/flode.atom").content.decode()
     assert "Medborgarlöfte 2021 återkallat" in body and "Ersatt av ett nytt löfte." in body
 
