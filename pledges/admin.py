@@ -40,7 +40,10 @@ CONTENT_FIELDS = (
     "decision_reference",
     "is_example",
 )
-SMALL_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 40})}}
+SMALL_TEXT = {
+    models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 70})},
+    models.CharField: {"widget": forms.TextInput(attrs={"size": 70})},
+}
 
 
 def _names(adoptions) -> str:
@@ -297,6 +300,12 @@ class PledgeAdmin(ScopedAdmin):
         report_content_check(
             request, services.pledge_content_saved(pledge=form.instance, user=request.user)
         )
+
+    def view_on_site(self, obj):
+        # The public page once published; until then the scoped preview.
+        if obj.is_public():
+            return obj.get_absolute_url()
+        return reverse("admin:pledges_pledge_preview", args=[obj.pk])
 
     # --- the change form's panel ----------------------------------------
 
@@ -574,10 +583,15 @@ class ActionFormSet(BaseInlineFormSet):
                     )
 
 
-class ActionInline(PledgeChildInline, admin.TabularInline):
+class ActionInline(PledgeChildInline, admin.StackedInline):
     model = Action
     formset = ActionFormSet
-    fields = ["position", "title", "description", "responsible", "partners", "outcome_note"]
+    fields = [
+        ("position", "title"),
+        "description",
+        ("responsible", "partners"),
+        "outcome_note",
+    ]
     autocomplete_fields = ["responsible", "partners"]
     extra = 0
     min_num = 1

@@ -119,7 +119,7 @@ class Pledge(models.Model):
         on_delete=models.PROTECT,
         related_name="pledges_as_kommun",
         limit_choices_to={"kind": Organisation.Kind.KOMMUN},
-        verbose_name=_("municipality (organisation)"),
+        verbose_name=_("the municipality as a party"),
         help_text=_("The kommun that gives the pledge and adopts it."),
     )
     police = models.ForeignKey(
@@ -127,7 +127,7 @@ class Pledge(models.Model):
         on_delete=models.PROTECT,
         related_name="pledges_as_police",
         limit_choices_to={"kind": Organisation.Kind.POLIS},
-        verbose_name=_("police area"),
+        verbose_name=_("the police area as a party"),
         help_text=_("The local police area that gives the pledge and adopts it."),
     )
     valid_from = models.DateField(_("valid from"))

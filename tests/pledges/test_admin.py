@@ -508,6 +508,16 @@ def test_the_full_history_shows_who_changed_what(login, adopted, kommun_editor):
     assert "upphävt" in html.lower()
 
 
+def test_view_on_site_leads_to_the_preview_until_published(login, draft, publish, kommun_editor):
+    client = login(kommun_editor)
+    preview = reverse("admin:pledges_pledge_preview", args=[draft.pk])
+    assert preview in client.get(change_url(draft)).content.decode()
+    publish(draft)
+    assert (
+        'href="/osthammar/medborgarlofte/2021/"' in client.get(change_url(draft)).content.decode()
+    )
+
+
 def test_the_standard_history_page_works(login, draft, kommun_editor):
     response = login(kommun_editor).get(reverse("admin:pledges_pledge_history", args=[draft.pk]))
     assert response.status_code == 200
