@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from pledges.models import Action, Adoption, Commitment, Contact, Pledge
+from portal.models import Organisation
 
 HISTORY_LIMIT = 1000
 SKIP_FIELDS = {"fingerprint", "updated"}
@@ -32,11 +33,12 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _show(value) -> str:
+def _show(value, organisations: dict[int, str]) -> str:
     if value is None or value == "":
         return "–"
-    if isinstance(value, list):  # m2m: list of dicts of through rows
-        return ", ".join(str(sorted(v.values())[-1]) for v in value) or "–"
+    if isinstance(value, list):  # m2m (responsible, partners): the through rows
+        names = sorted(organisations.get(row.get("organisation"), "?") for row in value)
+        return ", ".join(names) or "–"
     return str(value)
 
 
@@ -55,6 +57,7 @@ def _records(pledge: Pledge):
 
 def pledge_history(pledge: Pledge) -> list[Entry]:
     kinds = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+    organisations = dict(Organisation.objects.values_list("pk", "name"))
     entries: list[Entry] = []
     for model, qs in _records(pledge):
         records = list(qs.select_related("history_user").order_by("id", "history_date"))
@@ -68,7 +71,13 @@ def pledge_history(pledge: Pledge) -> list[Entry]:
                     if change.field in SKIP_FIELDS:
                         continue
                     label = model._meta.get_field(change.field).verbose_name
-                    changes.append(Change(str(label), _show(change.old), _show(change.new)))
+                    changes.append(
+                        Change(
+                            str(label),
+                            _show(change.old, organisations),
+                            _show(change.new, organisations),
+                        )
+                    )
             previous[record.id] = record
             if record.history_type == "~" and before is not None and not changes:
                 continue  # a save that changed nothing readable

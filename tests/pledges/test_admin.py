@@ -538,3 +538,16 @@ def test_the_changelist_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(8):
         response = client.get(CHANGELIST)
     assert response.content.decode().count("/change/") >= size
+
+
+def test_the_full_history_names_changed_partners(login, draft, kommun_editor, partner):
+    commitment = draft.commitments.get()
+    client = login(kommun_editor)
+    client.post(
+        reverse("admin:pledges_commitment_change", args=[commitment.pk]),
+        commitment_data(commitment, **{"actions-0-partners": []}),
+    )
+    html = client.get(
+        reverse("admin:pledges_pledge_full_history", args=[draft.pk])
+    ).content.decode()
+    assert "samarbetspartner</strong>: Östhammarshem → –" in html
