@@ -551,3 +551,14 @@ def test_the_full_history_names_changed_partners(login, draft, kommun_editor, pa
         reverse("admin:pledges_pledge_full_history", args=[draft.pk])
     ).content.decode()
     assert "samarbetspartner</strong>: Östhammarshem → –" in html
+
+
+def test_an_admin_edit_invalidates_the_cached_public_page(login, published, kommun_editor, client):
+    url = published.get_absolute_url()
+    assert "Kontakt 0" in client.get(url).content.decode()  # now cached
+    editor = login(kommun_editor)
+    editor.post(
+        change_url(published), pledge_data(published, **{"contacts-0-name": "Ny Kontaktperson"})
+    )
+    editor.logout()
+    assert "Ny Kontaktperson" in client.get(url).content.decode()

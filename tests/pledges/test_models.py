@@ -155,3 +155,29 @@ def test_the_database_refuses_a_reversed_period(osthammar, kommun, police):
 
 def test_str_names_the_period(draft):
     assert str(draft) == "Medborgarlöfte 2021"
+
+
+def test_the_database_allows_one_valid_adoption_per_side(adopted):
+    from django.db import IntegrityError, transaction
+
+    from pledges.models import Adoption
+
+    first = Adoption.objects.filter(pledge=adopted, side="kommun").get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Adoption.objects.create(
+            pledge=adopted,
+            organisation=first.organisation,
+            side="kommun",
+            name="Någon annan",
+            adopted_at=first.adopted_at,
+            fingerprint=first.fingerprint,
+        )
+    Adoption.objects.filter(pk=first.pk).update(voided_at=first.adopted_at)
+    Adoption.objects.create(
+        pledge=adopted,
+        organisation=first.organisation,
+        side="kommun",
+        name="Ny fastställare",
+        adopted_at=first.adopted_at,
+        fingerprint=first.fingerprint,
+    )
