@@ -120,7 +120,7 @@ def test_current_is_the_published_pledge_covering_today(current, make_pledge, pu
         ("published", "published"),
     ],
 )
-def test_the_status_follows_the_state(request, fixture, status):
+def test_the_status_follows_the_state(request, db, fixture, status):
     pledge = request.getfixturevalue(fixture)
     annotated = Pledge.objects.with_adoption_state().get(pk=pledge.pk)
     assert (

@@ -60,7 +60,7 @@ def test_a_pledge_is_not_found_under_another_municipality(client, published, tie
 
 
 @pytest.mark.parametrize("state", ["draft", "adopted", "scheduled"])
-def test_unpublished_pledges_are_a_404_to_the_public(request, client, state):
+def test_unpublished_pledges_are_a_404_to_the_public(request, db, client, state):
     pledge = request.getfixturevalue(state)
     _html(client, f"/osthammar/medborgarlofte/{pledge.period}/", 404)
     assert pledge.period not in _html(client, "/osthammar/medborgarlofte/")
