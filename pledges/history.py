@@ -7,6 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from pledges.models import Action, Adoption, Commitment, Contact, Pledge
@@ -33,12 +38,19 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _show(value, organisations: dict[int, str]) -> str:
+def _show(value, field, organisations: dict[int, str], users: dict[int, str]) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, list):  # m2m (responsible, partners): the through rows
         names = sorted(organisations.get(row.get("organisation"), "?") for row in value)
         return ", ".join(names) or "–"
+    related = getattr(field, "related_model", None)
+    if related is Organisation:
+        return organisations.get(value, str(value))
+    if related is not None and related._meta.label == settings.AUTH_USER_MODEL:
+        return users.get(value, str(value))
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "Y-m-d H:i")
     return str(value)
 
 
@@ -58,6 +70,12 @@ def _records(pledge: Pledge):
 def pledge_history(pledge: Pledge) -> list[Entry]:
     kinds = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
     organisations = dict(Organisation.objects.values_list("pk", "name"))
+    users = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in get_user_model()
+        .objects.filter(Q(memberships__isnull=False) | Q(is_superuser=True))
+        .distinct()
+    }
     entries: list[Entry] = []
     for model, qs in _records(pledge):
         records = list(qs.select_related("history_user").order_by("id", "history_date"))
@@ -70,12 +88,13 @@ def pledge_history(pledge: Pledge) -> list[Entry]:
                 for change in delta.changes:
                     if change.field in SKIP_FIELDS:
                         continue
-                    label = model._meta.get_field(change.field).verbose_name
+                    model_field = model._meta.get_field(change.field)
+                    label = model_field.verbose_name
                     changes.append(
                         Change(
                             str(label),
-                            _show(change.old, organisations),
-                            _show(change.new, organisations),
+                            _show(change.old, model_field, organisations, users),
+                            _show(change.new, model_field, organisations, users),
                         )
                     )
             previous[record.id] = record
