@@ -1,19 +1,12 @@
-"""Officials' admin for pledges: writing, adopting, publishing, withdrawing.
-
-Scope comes from `portal.scope` through `ScopedAdmin` (lists, change views,
-actions) and the inlines' parent object; the custom views (preview, adopt,
-publish, withdraw, full history) fetch the pledge through the same scoped
-`get_object`. State changes go through `pledges.services`.
-"""
+"""The pledge's admin page and its custom views (preview, adopt, publish,
+withdraw, full history), all fetching the pledge through the scoped getter."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,98 +15,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pledges import services
+from pledges.admin.common import (
+    CONTENT_FIELDS,
+    SMALL_TEXT,
+    PledgeChildInline,
+    report_content_check,
+)
+from pledges.admin.forms import CommitmentFormSet, PledgeForm, PublishForm, WithdrawForm
 from pledges.history import pledge_history
 from pledges.models import Action, Adoption, Commitment, Contact, Pledge
 from pledges.views import render_pledge_body
 from portal import scope
 from portal.admin import ScopedAdmin
 from portal.models import Organisation
-
-CONTENT_FIELDS = (
-    "municipality",
-    "kommun",
-    "police",
-    "valid_from",
-    "valid_to",
-    "background",
-    "follow_up",
-    "decision_reference",
-    "is_example",
-)
-SMALL_TEXT = {
-    models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 70})},
-    models.CharField: {"widget": forms.TextInput(attrs={"size": 70})},
-}
-
-
-def _names(adoptions) -> str:
-    return ", ".join(str(a.organisation) for a in adoptions)
-
-
-def report_content_check(request, check: services.ContentCheck) -> None:
-    if check.voided:
-        messages.warning(
-            request,
-            _(
-                "The adopted content changed, so the adoption by %(orgs)s has been voided. "
-                "The pledge must be adopted again before it can be published."
-            )
-            % {"orgs": _names(check.voided)},
-        )
-    if check.unscheduled:
-        messages.warning(request, _("The scheduled publishing was cancelled."))
-
-
-class PledgeChildInline:
-    """Inline permissions follow the parent pledge: in scope, and adopted
-    content of a published or withdrawn pledge is read-only."""
-
-    content = True  # part of the adopted content
-
-    def pledge_of(self, obj):
-        return obj
-
-    def _in_scope(self, request, obj) -> bool:
-        if obj is None:
-            return scope.is_official(request.user)
-        return scope.can_edit(request.user, self.pledge_of(obj).municipality_id)
-
-    def _writable(self, request, obj) -> bool:
-        if not self._in_scope(request, obj):
-            return False
-        return obj is None or not (self.content and self.pledge_of(obj).is_locked())
-
-    def get_formset(self, request, obj=None, **kwargs):
-        # The admin passes min_num/max_num but does not enforce them.
-        kwargs.setdefault("validate_min", getattr(self, "validate_min", False))
-        kwargs.setdefault("validate_max", getattr(self, "validate_max", False))
-        return super().get_formset(request, obj, **kwargs)
-
-    def has_view_permission(self, request, obj=None):
-        return self._in_scope(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._writable(request, obj)
-
-
-class CommitmentFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if getattr(form, "cleaned_data", None)
-            and not form.cleaned_data.get("DELETE")
-            and (form.instance.pk or form.has_changed())
-        ]
-        if not 1 <= len(kept) <= 3:
-            raise ValidationError(_("A citizen pledge has one to three commitments."))
 
 
 class CommitmentInline(PledgeChildInline, admin.StackedInline):
@@ -186,16 +100,6 @@ class AdoptionInline(PledgeChildInline, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class PledgeForm(forms.ModelForm):
-    class Meta:
-        model = Pledge
-        fields = list(CONTENT_FIELDS)
-        widgets = {
-            "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        }
 
 
 @admin.register(Pledge)
@@ -523,174 +427,3 @@ class PledgeAdmin(ScopedAdmin):
                 "entries": pledge_history(obj),
             },
         )
-
-
-class PublishForm(forms.Form):
-    when = forms.ChoiceField(
-        label=gettext_lazy("When"),
-        choices=[
-            ("now", gettext_lazy("Publish now")),
-            ("later", gettext_lazy("Schedule for a later time")),
-        ],
-        widget=forms.RadioSelect,
-        initial="now",
-    )
-    publish_at = forms.DateTimeField(
-        label=gettext_lazy("Publishing time"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text=gettext_lazy("Swedish time. Only when scheduling."),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("when") == "later":
-            if not data.get("publish_at"):
-                self.add_error("publish_at", _("Give the time to publish."))
-            elif data["publish_at"] <= timezone.now():
-                self.add_error("publish_at", _("Choose a time in the future, or publish now."))
-        else:
-            data["publish_at"] = None
-        return data
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason (shown to residents)"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=2000,
-    )
-
-
-class ActionFormSet(BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        municipality = self.instance.pledge.municipality
-        serving = set(
-            Organisation.objects.filter(municipalities=municipality).values_list("pk", flat=True)
-        )
-        for form in self.forms:
-            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
-                continue
-            for name in ("responsible", "partners"):
-                outside = [o for o in form.cleaned_data.get(name, []) if o.pk not in serving]
-                if outside:
-                    form.add_error(
-                        name,
-                        _("%(orgs)s does not serve %(municipality)s.")
-                        % {"orgs": ", ".join(map(str, outside)), "municipality": municipality},
-                    )
-
-
-class ActionInline(PledgeChildInline, admin.StackedInline):
-    model = Action
-    formset = ActionFormSet
-    fields = [
-        ("position", "title"),
-        "description",
-        ("responsible", "partners"),
-        "outcome_note",
-    ]
-    autocomplete_fields = ["responsible", "partners"]
-    extra = 0
-    min_num = 1
-    validate_min = True
-    formfield_overrides = SMALL_TEXT
-    verbose_name_plural = gettext_lazy("actions (“This by:”), in the order given by “order”")
-
-    def pledge_of(self, obj):
-        return obj.pledge
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("responsible", "partners")
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name in ("responsible", "partners"):
-            kwargs["queryset"] = scope.organisations(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-
-@admin.register(Commitment)
-class CommitmentAdmin(ScopedAdmin):
-    """A commitment's own page, one click from its pledge: its actions."""
-
-    scope_path = "pledge__municipality"
-    municipality_fields = ()
-    fields = ["pledge_link", "position", "title", "purpose", "focus"]
-    readonly_fields = ["pledge_link"]
-    list_display = ["title", "pledge", "municipality"]
-    list_select_related = ["pledge__municipality"]
-    inlines = [ActionInline]
-    formfield_overrides = SMALL_TEXT
-    actions = None
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("pledge__municipality", "pledge__kommun", "pledge__police")
-        )
-
-    def has_module_permission(self, request):
-        return False  # reached from the pledge's page
-
-    def has_add_permission(self, request):
-        return False  # commitments are added on the pledge's page
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (
-            obj is None or not obj.pledge.is_locked()
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
-
-    @admin.display(description=gettext_lazy("municipality"))
-    def municipality(self, obj):
-        return obj.pledge.municipality
-
-    @admin.display(description=gettext_lazy("citizen pledge"))
-    def pledge_link(self, obj):
-        from django.utils.html import format_html
-
-        return format_html(
-            '<a href="{}">{} – {}</a>',
-            reverse("admin:pledges_pledge_change", args=[obj.pledge_id]),
-            obj.pledge,
-            obj.pledge.municipality,
-        )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        report_content_check(
-            request, services.pledge_content_saved(pledge=form.instance.pledge, user=request.user)
-        )
-
-    def delete_model(self, request, obj):
-        pledge = obj.pledge
-        super().delete_model(request, obj)
-        report_content_check(
-            request, services.pledge_content_saved(pledge=pledge, user=request.user)
-        )
-
-    def _back_to_pledge(self, request, obj, default):
-        if "_continue" in request.POST or "_addanother" in request.POST:
-            return default
-        return HttpResponseRedirect(reverse("admin:pledges_pledge_change", args=[obj.pledge_id]))
-
-    def response_change(self, request, obj):
-        return self._back_to_pledge(request, obj, super().response_change(request, obj))
-
-    def response_delete(self, request, obj_display, obj_id):
-        response = super().response_delete(request, obj_display, obj_id)
-        pledge_id = getattr(request, "_deleted_pledge_id", None)
-        if pledge_id:
-            return HttpResponseRedirect(reverse("admin:pledges_pledge_change", args=[pledge_id]))
-        return response
-
-    def delete_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is not None:
-            request._deleted_pledge_id = obj.pledge_id
-        return super().delete_view(request, object_id, extra_context)
