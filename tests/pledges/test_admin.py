@@ -565,7 +565,9 @@ def test_an_admin_edit_invalidates_the_cached_public_page(login, published, komm
 
 
 def test_the_full_history_names_who_published(login, published, kommun_editor):
-    html = login(kommun_editor).get(
-        reverse("admin:pledges_pledge_full_history", args=[published.pk])
-    ).content.decode()
+    html = (
+        login(kommun_editor)
+        .get(reverse("admin:pledges_pledge_full_history", args=[published.pk]))
+        .content.decode()
+    )
     assert "publicerat av</strong>: – → Kommun" in html
