@@ -19,8 +19,8 @@ def municipality_rule(municipality, *, invitation_days=None, free_texts=True) ->
     if municipality.free_text_retention_days is None or not municipality.retention_decision:
         return rule + "; fritext sparas tills ett gallringsbeslut finns"
     return (
-        rule + f"; fritext sparas {municipality.free_text_retention_days} dagar "
-        f"(gallringsbeslut {municipality.retention_decision})"
+        rule + f"; fritext sparas {municipality.free_text_retention_days} dagar enligt "
+        f"gallringsbeslut {municipality.retention_decision}"
     )
 
 
