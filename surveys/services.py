@@ -407,3 +407,17 @@ def retention_apply(
             municipalities=municipalities,
         )
     ]
+
+
+def retention_free_text_event(survey: Survey):
+    """The latest retention that removed free text from `survey` (an
+    AuditEvent), or None: the results page says the texts were removed
+    and under which decision. One query."""
+    from portal.audit import Action, AuditEvent
+
+    return (
+        AuditEvent.objects.for_object(survey)
+        .filter(action=Action.RETENTION)
+        .filter(Q(details__free_texts_deleted__gt=0) | Q(details__texts_blanked__gt=0))
+        .first()
+    )

@@ -354,3 +354,16 @@ def test_a_site_admin_sets_the_rules_in_the_admin_with_history(login, site_admin
     osthammar.refresh_from_db()
     assert (osthammar.free_text_retention_days, osthammar.retention_decision) == (365, DECISION)
     assert osthammar.history.first().retention_decision == DECISION
+
+
+def test_the_results_page_says_the_free_text_was_removed(rules, login, kommun_editor):
+    osthammar, _ = rules
+    old = make_survey(osthammar, "hosten-2025", closed_days_ago=100)
+    client = login(kommun_editor)
+    url = reverse("admin:surveys_survey_results", args=[old.pk])
+    assert "gallringsbeslut" not in client.get(url).content.decode()
+    services.retention_apply(now=NOW)
+    page = client.get(url).content.decode()
+    assert f"Fritextsvaren raderades {timezone.localdate():%Y-%m-%d} enligt gallringsbeslut" in page
+    assert DECISION in page
+    assert "Inga fritextsvar." in page
