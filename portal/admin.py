@@ -93,9 +93,34 @@ class DistrictInline(admin.TabularInline):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(SiteAdminOnly):
-    list_display = ["name", "code", "slug", "population"]
+    list_display = [
+        "name",
+        "code",
+        "slug",
+        "population",
+        "invitation_retention_days",
+        "free_text_retention_days",
+    ]
     search_fields = ["name", "short_name", "code"]
     prepopulated_fields = {"slug": ["short_name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "short_name", "slug", "code", "population"]}),
+        (
+            _("Retention of survey data"),
+            {
+                "fields": [
+                    "invitation_retention_days",
+                    "free_text_retention_days",
+                    "retention_decision",
+                ],
+                "description": _(
+                    "Survey answers are public records. Invitation codes are deleted after "
+                    "fieldwork; free-text answers only under a retention decision. Results "
+                    "and answers to choice questions are never deleted."
+                ),
+            },
+        ),
+    ]
     inlines = [DistrictInline]
 
     def get_queryset(self, request):

@@ -41,6 +41,7 @@ class Action(models.TextChoices):
     ADMIN_DELETE = "admin_delete", _("deleted in the admin")
     ADOPTION = "adoption", _("adoption")
     PUBLICATION = "publication", _("publication")
+    RETENTION = "retention", _("retention (deletion of survey data)")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +13,24 @@ RESERVED_SLUGS = frozenset(
 
 
 def validate_slug_not_reserved(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if value in RESERVED_SLUGS:
         raise ValidationError(
             _("“%(slug)s” is used by the site itself; choose another address."),
             params={"slug": value},
         )
+
+
+# Retention (gallring) bounds, in days after a survey closes. Invitation
+# codes are needed only during fieldwork; free-text answers are read by
+# officials while they draft the pledge, so they are kept at least a month.
+INVITATION_RETENTION_MIN = 1
+INVITATION_RETENTION_MAX = 365
+FREE_TEXT_RETENTION_MIN = 30
+FREE_TEXT_RETENTION_MAX = 3650
+
+
+def default_invitation_retention_days() -> int:
+    return int(getattr(settings, "SURVEY_INVITATION_RETENTION_DAYS", 30))
 
 
 class MunicipalityQuerySet(models.QuerySet):
@@ -50,6 +62,63 @@ class Municipality(models.Model):
     )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
 
+    # Retention (gallring) of survey data; applied by `manage.py apply_retention`.
+    invitation_retention_days = models.PositiveSmallIntegerField(
+        _("keep invitation codes (days after closing)"),
+        default=default_invitation_retention_days,
+        validators=[
+            MinValueValidator(
+                INVITATION_RETENTION_MIN,
+                _("Keep invitation codes at least 1 day after the survey closes."),
+            ),
+            MaxValueValidator(
+                INVITATION_RETENTION_MAX,
+                _(
+                    "Keep invitation codes at most 365 days after the survey closes: they are "
+                    "needed only during fieldwork."
+                ),
+            ),
+        ],
+        help_text=_(
+            "Invitation codes and the proof that a form was already sent are deleted this many "
+            "days after a survey closes."
+        ),
+    )
+    free_text_retention_days = models.PositiveSmallIntegerField(
+        _("keep free-text answers (days after closing)"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(
+                FREE_TEXT_RETENTION_MIN,
+                _(
+                    "Keep free-text answers at least 30 days after the survey closes, so that "
+                    "officials can read them."
+                ),
+            ),
+            MaxValueValidator(
+                FREE_TEXT_RETENTION_MAX,
+                _(
+                    "At most 3650 days (ten years). To keep free-text answers for good, leave "
+                    "the field empty."
+                ),
+            ),
+        ],
+        help_text=_(
+            "Empty: free-text answers are kept until a retention decision is recorded. Answers "
+            "to choice questions, and so all results, are always kept."
+        ),
+    )
+    retention_decision = models.CharField(
+        _("retention decision"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The decision (gallringsbeslut) that allows deleting free-text answers, e.g. "
+            "KS 2025-03-01 § 45."
+        ),
+    )
+
     history = HistoricalRecords()
     objects = MunicipalityQuerySet.as_manager()
 
@@ -57,12 +126,38 @@ class Municipality(models.Model):
         ordering = ["name"]
         verbose_name = _("municipality")
         verbose_name_plural = _("municipalities")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(free_text_retention_days__isnull=True)
+                | ~models.Q(retention_decision=""),
+                name="municipality_free_text_retention_needs_decision",
+                violation_error_message=_(
+                    "Free-text answers may be deleted only under a retention decision."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("pledges:municipality", kwargs={"municipality": self.slug})
+
+    def clean(self):
+        super().clean()
+        if (
+            self.free_text_retention_days is not None
+            and not (self.retention_decision or "").strip()
+        ):
+            raise ValidationError(
+                {
+                    "retention_decision": _(
+                        "Survey answers are public records: free-text answers may be deleted "
+                        "only under a retention decision. Give its reference, e.g. "
+                        "KS 2025-03-01 § 45, or leave the number of days empty to keep them."
+                    )
+                }
+            )
 
 
 class District(models.Model):

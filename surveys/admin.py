@@ -318,6 +318,7 @@ class SurveyAdmin(ScopedAdmin):
                 }
                 for t in results.free_texts(survey)
             ],
+            "free_text_retention": services.retention_free_text_event(survey),
         }
         return TemplateResponse(request, "admin/surveys/survey/results.html", context)
 

@@ -11,7 +11,6 @@ response it allowed.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -457,7 +456,3 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return self.code_hash[:8]
-
-
-def invitation_retention_days() -> int:
-    return int(getattr(settings, "SURVEY_INVITATION_RETENTION_DAYS", 30))

@@ -63,6 +63,7 @@ def test_admin_add_change_and_delete_are_audited(login, site_admin, osthammar):
         "slug": "osthammar",
         "code": "0382",
         "population": "22400",
+        "invitation_retention_days": "30",
         "districts-TOTAL_FORMS": "0",
         "districts-INITIAL_FORMS": "0",
         "districts-MIN_NUM_FORMS": "0",
