@@ -142,7 +142,9 @@ def submission_transaction_sql(survey, path: Path) -> int:
     for query in captured.captured_queries:
         sql = query["sql"].strip().rstrip(";")
         if "surveys_submissionnonce" in sql and sql.startswith("INSERT"):
-            sql = re.sub(r"'[0-9a-f]{64}'", "md5(random()::text) || md5(clock_timestamp()::text)", sql)
+            sql = re.sub(
+                r"'[0-9a-f]{64}'", "md5(random()::text) || md5(clock_timestamp()::text)", sql
+            )
         if sql.startswith('INSERT INTO "surveys_response"'):
             lines.append(sql + "\n\\gset new_")
             continue

@@ -146,6 +146,7 @@ def _pledges(year: int) -> list[dict]:
                 "fortlöpande i forumet Trygg i Östhammar (lokalt BRÅ)."
             ),
             "decision_reference": "",
+            "survey": "osthammar-2020",
             "commitments": [
                 {
                     "title": HOME_TITLE,
@@ -300,12 +301,13 @@ def load(*, stdout=None, context=None) -> dict:
     year = timezone.localdate().year
     loaded = {}
     for data in _pledges(year):
-        pledge = _load_pledge(data, organisations, municipalities, users)
+        survey = context.get("surveys", {}).get(data.get("survey"))
+        pledge = _load_pledge(data, organisations, municipalities, users, survey)
         loaded[(data["municipality"], pledge.period)] = pledge
     return {"pledges": loaded, "organisations": organisations}
 
 
-def _load_pledge(data, organisations, municipalities, users) -> Pledge:
+def _load_pledge(data, organisations, municipalities, users, survey=None) -> Pledge:
     municipality = municipalities[data["municipality"]]
     pledge, _ = upsert(
         Pledge,
@@ -318,6 +320,7 @@ def _load_pledge(data, organisations, municipalities, users) -> Pledge:
             "follow_up": data["follow_up"],
             "decision_reference": data["decision_reference"],
             "is_example": data["is_example"],
+            "based_on_survey": survey,
         },
     )
     for position, c in enumerate(data["commitments"], 1):

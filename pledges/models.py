@@ -72,7 +72,9 @@ class PledgeQuerySet(models.QuerySet):
 
     def with_content(self):
         """Everything the pledge page shows, in a fixed number of queries."""
-        return self.select_related("municipality", "kommun", "police").prefetch_related(
+        return self.select_related(
+            "municipality", "kommun", "police", "based_on_survey"
+        ).prefetch_related(
             models.Prefetch(
                 "commitments",
                 queryset=Commitment.objects.order_by("position", "pk").prefetch_related(
@@ -146,6 +148,15 @@ class Pledge(models.Model):
         max_length=200,
         blank=True,
         help_text=_("E.g. Kommunstyrelsen § 45/2021."),
+    )
+    based_on_survey = models.ForeignKey(
+        "surveys.Survey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pledges",
+        verbose_name=_("based on survey"),
+        help_text=_("The resident survey the pledge is grounded in."),
     )
     is_example = models.BooleanField(
         _("example text"),
@@ -272,6 +283,12 @@ class Pledge(models.Model):
                         "org": org,
                         "municipality": self.municipality,
                     }
+        if (
+            municipality_id
+            and self.based_on_survey_id
+            and self.based_on_survey.municipality_id != municipality_id
+        ):
+            errors["based_on_survey"] = _("The survey belongs to another municipality.")
         if municipality_id and self.valid_from and self.valid_to and "valid_to" not in errors:
             other = (
                 Pledge.objects.overlapping(

@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from pledges.models import Action, Adoption, Commitment, Pledge, period_label
 from portal import scope
+from portal.audit import Action as AuditAction
+from portal.audit import log_event
 from portal.models import Municipality, Organisation
 
 # The pledge's own fields that residents read as the promise; a change to
@@ -262,6 +264,14 @@ def pledge_adopt(*, pledge: Pledge, user, organisation: Organisation) -> Adoptio
     except IntegrityError as exc:  # a concurrent adoption won the race
         raise ValidationError(_("This party has already adopted the pledge.")) from exc
     _touch(locked.pk, fingerprint=fingerprint)
+    log_event(
+        actor=user,
+        action=AuditAction.ADOPTION,
+        obj=locked,
+        organisation=organisation.name,
+        title=adoption.title,
+        fingerprint=fingerprint,
+    )
     return adoption
 
 
@@ -339,6 +349,13 @@ def pledge_publish(*, pledge: Pledge, user, publish_at: datetime | None = None) 
     locked._history_user = user
     locked.save(update_fields=["slug", "published_at", "published_by", "updated"])
     _touch(locked.pk, fingerprint=fingerprint)
+    log_event(
+        actor=user,
+        action=AuditAction.PUBLICATION,
+        obj=locked,
+        published_at=locked.published_at.isoformat(),
+        scheduled=locked.published_at > now,
+    )
     return locked
 
 
@@ -354,6 +371,7 @@ def pledge_unschedule(*, pledge: Pledge, user) -> Pledge:
     locked.published_by = None
     locked._history_user = user
     locked.save(update_fields=["published_at", "published_by", "updated"])
+    log_event(actor=user, action="unscheduled", obj=locked)
     return locked
 
 
@@ -375,4 +393,5 @@ def pledge_withdraw(*, pledge: Pledge, user, reason: str) -> Pledge:
     locked.withdrawal_reason = reason
     locked._history_user = user
     locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "updated"])
+    log_event(actor=user, action="withdrawal", obj=locked, reason=reason)
     return locked

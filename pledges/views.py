@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 
 from pledges.models import Commitment, Pledge
 from portal.models import Municipality
+from surveys.models import Survey
 
 BODY_CACHE_SECONDS = 15 * 60
 
@@ -71,9 +72,7 @@ def municipality(request, municipality):
         "pledge": pledge,
         "latest": latest,
         "body": render_pledge_body(pledge) if pledge else "",
-        # The surveys app fills this (the integrator wires it); the banner
-        # renders nothing while it is empty.
-        "open_surveys": [],
+        "open_surveys": list(Survey.objects.open_now().for_municipality(municipality)),
     }
     return render(request, "pledges/municipality.html", context)
 

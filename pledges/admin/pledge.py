@@ -28,6 +28,7 @@ from pledges.views import render_pledge_body
 from portal import scope
 from portal.admin import ScopedAdmin
 from portal.models import Organisation
+from surveys.models import Survey
 
 
 class CommitmentInline(PledgeChildInline, admin.StackedInline):
@@ -133,7 +134,15 @@ class PledgeAdmin(ScopedAdmin):
         ),
         (
             gettext_lazy("Content"),
-            {"fields": ["background", "follow_up", "decision_reference", "is_example"]},
+            {
+                "fields": [
+                    "background",
+                    "based_on_survey",
+                    "follow_up",
+                    "decision_reference",
+                    "is_example",
+                ]
+            },
         ),
         (
             gettext_lazy("Publishing"),
@@ -173,6 +182,10 @@ class PledgeAdmin(ScopedAdmin):
         kinds = {"kommun": Organisation.Kind.KOMMUN, "police": Organisation.Kind.POLIS}
         if db_field.name in kinds:
             kwargs["queryset"] = scope.organisations(request.user).filter(kind=kinds[db_field.name])
+        if db_field.name == "based_on_survey":
+            kwargs["queryset"] = scope.filter_queryset(
+                Survey.objects.select_related("municipality"), request.user, "municipality"
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):

@@ -535,7 +535,9 @@ def test_the_changelist_runs_a_fixed_number_of_queries(
         if n % 2:
             adopt_both(pledge)
     client = login(kommun_editor)
-    with django_assert_num_queries(8):
+    client.get(CHANGELIST)  # the first admin request also refreshes the idle timeout
+    # session, user, memberships, two counts, the page of pledges
+    with django_assert_num_queries(6):
         response = client.get(CHANGELIST)
     assert response.content.decode().count("/change/") >= size
 

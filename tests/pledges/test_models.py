@@ -181,3 +181,19 @@ def test_the_database_allows_one_valid_adoption_per_side(adopted):
         adopted_at=first.adopted_at,
         fingerprint=first.fingerprint,
     )
+
+
+def test_it_refuses_a_survey_of_another_municipality(osthammar, tierp, kommun, police):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from tests.pledges.factories import PledgeFactory
+    from tests.surveys.factories import SurveyFactory
+
+    pledge = PledgeFactory.build(municipality=osthammar, kommun=kommun, police=police)
+    pledge.based_on_survey = SurveyFactory(municipality=tierp)
+    with pytest.raises(ValidationError) as excinfo:
+        pledge.clean()
+    assert "en annan kommun" in str(excinfo.value.message_dict["based_on_survey"])
+    pledge.based_on_survey = SurveyFactory(municipality=osthammar)
+    pledge.clean()

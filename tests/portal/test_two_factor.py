@@ -146,7 +146,9 @@ def test_a_recovery_code_works_once(client, kommun_editor, require_2fa):
     assert client.get("/admin/").status_code == 302
 
 
-def test_an_unverified_session_reaches_no_admin_page(client, kommun_editor, osthammar, require_2fa):
+def test_an_unverified_session_reaches_no_admin_page(
+    client, kommun_editor, police, osthammar, require_2fa
+):
     from tests.portal.test_url_walk import admin_urls_for_walk
 
     enrolled(kommun_editor)

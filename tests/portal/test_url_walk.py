@@ -53,10 +53,14 @@ def walk(osthammar, tierp, kommun, police, partner, other_kommun_editor, other_k
 def admin_urls_for_walk(municipality) -> list[str]:
     """Every admin address filled with objects of `municipality` (used by
     the two-factor tests: an unverified session reaches none of them)."""
-    kommun = Organisation.objects.filter(
-        kind=Organisation.Kind.KOMMUN, municipalities=municipality
-    ).first()
-    ctx = WalkContext(municipality=municipality, organisations={"kommun": kommun}, outsiders=[])
+    organisations = {
+        name: Organisation.objects.filter(kind=kind, municipalities=municipality).first()
+        for name, kind in (
+            ("kommun", Organisation.Kind.KOMMUN),
+            ("police", Organisation.Kind.POLIS),
+        )
+    }
+    ctx = WalkContext(municipality=municipality, organisations=organisations, outsiders=[])
     for model in url_walk.TARGETS:
         ctx.get(model)
     urls, _ = url_walk.concrete_urls(ctx)
