@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from pledges.models import Action, Adoption, Commitment, Pledge, period_label
-from portal import scope
+from portal import page_cache, scope
 from portal.audit import Action as AuditAction
 from portal.audit import log_event
 from portal.models import Municipality, Organisation
@@ -116,8 +116,16 @@ def _lock(pledge: Pledge) -> Pledge:
 
 
 def _touch(pledge_id: int, **fields) -> None:
-    """Bump `updated` (the public page's cache version) without a history row."""
+    """Bump `updated` (the public page's cache version) without a history row,
+    and invalidate the municipality's cached public pages."""
     Pledge.objects.filter(pk=pledge_id).update(updated=timezone.now(), **fields)
+    municipality_id = (
+        Pledge.objects.filter(pk=pledge_id).values_list("municipality_id", flat=True).first()
+    )
+    # Now, and again after the commit: a page rendered by a concurrent
+    # request from the old data in between would otherwise stay cached.
+    page_cache.invalidate(municipality_id)
+    transaction.on_commit(lambda: page_cache.invalidate(municipality_id))
 
 
 def _void_stale(locked: Pledge, fingerprint: str, user) -> list[Adoption]:
@@ -371,6 +379,7 @@ def pledge_unschedule(*, pledge: Pledge, user) -> Pledge:
     locked.published_by = None
     locked._history_user = user
     locked.save(update_fields=["published_at", "published_by", "updated"])
+    _touch(locked.pk)
     log_event(actor=user, action="unscheduled", obj=locked)
     return locked
 
@@ -393,5 +402,6 @@ def pledge_withdraw(*, pledge: Pledge, user, reason: str) -> Pledge:
     locked.withdrawal_reason = reason
     locked._history_user = user
     locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "updated"])
+    _touch(locked.pk)
     log_event(actor=user, action="withdrawal", obj=locked, reason=reason)
     return locked

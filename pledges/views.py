@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 
 from pledges.models import Commitment, Pledge
 from portal.models import Municipality
+from portal.page_cache import cached_public_page
 from surveys.models import Survey
 
 BODY_CACHE_SECONDS = 15 * 60
@@ -44,6 +45,7 @@ def _municipality(slug: str) -> Municipality:
     return get_object_or_404(Municipality.objects.only("name", "short_name", "slug"), slug=slug)
 
 
+@cached_public_page
 def municipality(request, municipality):
     municipality = _municipality(municipality)
     base = Pledge.objects.for_municipality(municipality).only(
@@ -77,6 +79,7 @@ def municipality(request, municipality):
     return render(request, "pledges/municipality.html", context)
 
 
+@cached_public_page
 def detail(request, municipality, period):
     pledge = get_object_or_404(
         Pledge.objects.published().select_related("municipality"),
@@ -91,6 +94,7 @@ def detail(request, municipality, period):
     return render(request, "pledges/pledge_detail.html", context)
 
 
+@cached_public_page
 def archive(request, municipality):
     municipality = _municipality(municipality)
     pledges = (

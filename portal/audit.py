@@ -192,8 +192,14 @@ class AuditedAdminMixin:
 
         return scope.municipality_id_of(obj, path)
 
+    def _invalidate_pages(self, obj):
+        from portal import page_cache
+
+        page_cache.invalidate(self.audit_municipality(obj))
+
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
+        self._invalidate_pages(obj)
         log_event(
             actor=request.user,
             action=Action.ADMIN_ADD,
@@ -205,6 +211,7 @@ class AuditedAdminMixin:
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
+        self._invalidate_pages(obj)
         log_event(
             actor=request.user,
             action=Action.ADMIN_CHANGE,
@@ -216,6 +223,9 @@ class AuditedAdminMixin:
 
     def log_deletions(self, request, queryset):
         entries = super().log_deletions(request, queryset)
+        from portal import page_cache
+
+        page_cache.invalidate(None)
         AuditEvent.objects.bulk_create(
             [
                 build_event(

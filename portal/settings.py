@@ -362,3 +362,7 @@ if not re.fullmatch(r"\d+/[smhd]", SURVEY_RATE_LIMIT):
         f"SURVEY_RATE_LIMIT must look like '20/h', not {SURVEY_RATE_LIMIT!r}"
     )
 SURVEY_INVITATION_RETENTION_DAYS = env_int("SURVEY_INVITATION_RETENTION_DAYS", 30)
+
+# Whole public pages are cached this long at most (portal/page_cache.py);
+# every change invalidates them at once, time-driven ones show within this.
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)

@@ -8,13 +8,16 @@ from django.views.decorators.http import require_http_methods
 
 from portal.forms import FeedbackForm
 from portal.models import Municipality
+from portal.page_cache import cached_public_page
 
 
+@cached_public_page
 def home(request):
     municipalities = list(Municipality.objects.only("name", "short_name", "slug"))
     return render(request, "portal/home.html", {"municipalities": municipalities})
 
 
+@cached_public_page
 def about(request):
     return render(request, "portal/about.html")
 

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import scope
+from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services
 from surveys.forms import SurveyForm, initial_from_data
 from surveys.models import LANGUAGE_CODES, Survey
@@ -150,6 +151,7 @@ def thanks(request, municipality, slug):
     )
 
 
+@cached_public_page
 @require_GET
 def results_page(request, municipality, slug):
     survey = _get_survey(municipality, slug)
