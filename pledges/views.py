@@ -1,8 +1,113 @@
-from django.shortcuts import get_object_or_404, render
+"""Public pages: a municipality's current pledge, one pledge, the archive.
 
+Only published pledges are public (`Pledge.objects.published()`); a draft
+or a scheduled pledge is a 404 here and a preview for its officials in the
+admin (`PledgeAdmin.preview_view`), which renders the same templates.
+"""
+
+from django.core.cache import cache
+from django.db.models import F, Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+from pledges.models import Commitment, Pledge
 from portal.models import Municipality
+
+BODY_CACHE_SECONDS = 15 * 60
+
+
+def body_cache_key(pledge: Pledge) -> str:
+    """Versioned by `updated`, which every change through the admin and
+    pledges.services bumps: a changed pledge gets a new key at once."""
+    return f"pledges:body:{pledge.pk}:{pledge.updated.timestamp():.6f}:{get_language()}"
+
+
+def render_pledge_body(pledge: Pledge, *, use_cache: bool = True) -> str:
+    """The pledge itself (commitments, actions, adoption, follow-up,
+    contacts) as HTML; cached for public pages."""
+    key = body_cache_key(pledge)
+    if use_cache:
+        html = cache.get(key)
+        if html is not None:
+            return html
+    full = Pledge.objects.with_content().get(pk=pledge.pk)
+    adoptions = sorted(full.valid_adoptions, key=lambda a: (a.side != "kommun", a.adopted_at))
+    html = render_to_string("pledges/_pledge.html", {"pledge": full, "adoptions": adoptions})
+    if use_cache:
+        cache.set(key, html, BODY_CACHE_SECONDS)
+    return html
+
+
+def _municipality(slug: str) -> Municipality:
+    return get_object_or_404(Municipality.objects.only("name", "short_name", "slug"), slug=slug)
 
 
 def municipality(request, municipality):
-    municipality = get_object_or_404(Municipality, slug=municipality)
-    return render(request, "pledges/municipality.html", {"municipality": municipality})
+    municipality = _municipality(municipality)
+    base = Pledge.objects.for_municipality(municipality).only(
+        "municipality",
+        "slug",
+        "valid_from",
+        "valid_to",
+        "updated",
+        "withdrawn_at",
+        "published_at",
+        "is_example",
+    )
+    pledge = base.current().first()
+    latest = None
+    if pledge is None:
+        latest = (
+            base.published()
+            .order_by(F("withdrawn_at").asc(nulls_first=True), "-valid_from")
+            .first()
+        )
+    for found in (pledge, latest):
+        if found is not None:
+            found.municipality = municipality  # for get_absolute_url, no query
+    context = {
+        "municipality": municipality,
+        "pledge": pledge,
+        "latest": latest,
+        "body": render_pledge_body(pledge) if pledge else "",
+        # The surveys app fills this (the integrator wires it); the banner
+        # renders nothing while it is empty.
+        "open_surveys": [],
+    }
+    return render(request, "pledges/municipality.html", context)
+
+
+def detail(request, municipality, period):
+    pledge = get_object_or_404(
+        Pledge.objects.published().select_related("municipality"),
+        municipality__slug=municipality,
+        slug=period,
+    )
+    context = {
+        "municipality": pledge.municipality,
+        "pledge": pledge,
+        "body": render_pledge_body(pledge),
+    }
+    return render(request, "pledges/pledge_detail.html", context)
+
+
+def archive(request, municipality):
+    municipality = _municipality(municipality)
+    pledges = (
+        Pledge.objects.published()
+        .for_municipality(municipality)
+        .order_by("-valid_from", "-published_at")
+        .only("slug", "valid_from", "valid_to", "published_at", "withdrawn_at", "is_example")
+        .prefetch_related(
+            Prefetch(
+                "commitments",
+                queryset=Commitment.objects.order_by("position", "pk").only("pledge", "title"),
+            )
+        )
+    )
+    for pledge in pledges:
+        pledge.municipality = municipality
+    return render(
+        request, "pledges/archive.html", {"municipality": municipality, "pledges": pledges}
+    )
