@@ -33,7 +33,9 @@ def public_pledge(municipality: str, period: str) -> Pledge:
     """The same access rule as the pledge page (pledges.views.detail): a
     draft, scheduled or unknown pledge is a 404."""
     return get_object_or_404(
-        Pledge.objects.published().select_related("municipality", "reporting_plan"),
+        Pledge.objects.published().select_related(
+            "municipality", "kommun", "police", "reporting_plan"
+        ),
         municipality__slug=municipality,
         slug=period,
     )

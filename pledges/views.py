@@ -109,9 +109,10 @@ def archive(request, municipality):
         )
     )
     pledges = list(pledges)
-    outcomes = extensions.archive_outcomes(pledges)
     for pledge in pledges:
         pledge.municipality = municipality
+    outcomes = extensions.archive_outcomes(pledges)
+    for pledge in pledges:
         pledge.outcomes = outcomes.get(pledge.pk, [])
     return render(
         request, "pledges/archive.html", {"municipality": municipality, "pledges": pledges}
