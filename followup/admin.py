@@ -10,9 +10,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from followup import services
@@ -205,7 +207,7 @@ class IndicatorAdmin(ScopedAdmin):
                         p.high_percent,
                     )
                 )
-        return format_html("<ul>{}</ul>", format_html("".join(rows)))
+        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))  # noqa: S308 - rows are escaped by format_html
 
 
 class ForumMeetingForm(forms.ModelForm):
@@ -298,6 +300,19 @@ class DueActionAdmin(ScopedAdmin):
 
     def get_queryset(self, request):
         return services.actions_with_due(super().get_queryset(request))
+
+    def get_urls(self):
+        # A proxy has no history of its own (the action's history is on the
+        # pledge's pages): leave out simple_history's version URL.
+        return admin.ModelAdmin.get_urls(self)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The reports of the action are its follow-up history."""
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        url = reverse("admin:followup_actionreport_changelist")
+        return HttpResponseRedirect(f"{url}?action__id__exact={obj.pk}")
 
     def has_add_permission(self, request):
         return False
