@@ -207,7 +207,7 @@ class IndicatorAdmin(ScopedAdmin):
                         p.high_percent,
                     )
                 )
-        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))  # noqa: S308 - rows are escaped by format_html
+        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))
 
 
 class ForumMeetingForm(forms.ModelForm):
