@@ -13,8 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from followup import services
@@ -192,22 +191,17 @@ class IndicatorAdmin(ScopedAdmin):
         (series,) = series_for([obj], municipality_id=obj.pledge.municipality_id)
         if not series.points:
             return _("No survey with published results has this question yet.")
-        rows = []
-        for p in series.points:
-            if p.suppressed:
-                rows.append(format_html("<li>{}: {}</li>", p.survey.title, _("too few answers")))
-            else:
-                rows.append(
-                    format_html(
-                        "<li>{}: {} % (n = {}, 95 % KI {}–{} %)</li>",
-                        p.survey.title,
-                        p.percent,
-                        p.n,
-                        p.low_percent,
-                        p.high_percent,
-                    )
-                )
-        return format_html("<ul>{}</ul>", mark_safe("".join(rows)))
+        too_few = _("too few answers")
+        rows = [
+            (p.survey.title, too_few)
+            if p.suppressed
+            else (
+                p.survey.title,
+                f"{p.percent} % (n = {p.n}, 95 % KI {p.low_percent}–{p.high_percent} %)",
+            )
+            for p in series.points
+        ]
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", rows))
 
 
 class ForumMeetingForm(forms.ModelForm):

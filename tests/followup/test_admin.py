@@ -139,7 +139,7 @@ def test_the_indicator_page_shows_computed_values(login, published, osthammar, k
     indicator = Indicator.objects.get()
     assert indicator.favourable_choices == ["mycket_trygg", "ganska_trygg"]
     html = client.get(f"/admin/followup/indicator/{indicator.pk}/change/").content.decode()
-    assert "60,0 %" in html or "60.0 %" in html
+    assert "60.0 % (n = 10, 95 % KI 31.3–83.2 %)" in html
 
 
 def test_a_meeting_cannot_review_another_municipalitys_actions(
