@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from followup import services
 from followup.indicators import series_for
@@ -63,7 +64,7 @@ class ActionReportAdmin(ScopedAdmin):
         ("is_public", "is_example"),
     ]
 
-    @admin.display(description=_("action"), ordering="action__title")
+    @admin.display(description=pgettext_lazy("pledge", "action"), ordering="action__title")
     def action_title(self, obj):
         return obj.action.title
 

@@ -187,7 +187,7 @@ def series_for(indicators, *, municipality_id: int, surveys=None, now=None) -> l
 def chart_geometry(series: Series, *, width: int = 480, height: int = 200) -> dict:
     """Coordinates for the inline SVG chart (attributes only, no styles):
     one bar per survey year with its interval as a line."""
-    left, bottom, top = 40, height - 30, 10
+    left, bottom, top = 52, height - 30, 10
     plot_h = bottom - top
     points = series.points
     slot = (width - left - 10) / max(1, len(points))

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from pledges.models import Action, Pledge
@@ -97,7 +98,10 @@ def latest_report_subquery(field: str, *, public_only: bool = False):
 
 class ActionReport(models.Model):
     action = models.ForeignKey(
-        Action, on_delete=models.CASCADE, related_name="reports", verbose_name=_("action")
+        Action,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        verbose_name=pgettext_lazy("pledge", "action"),
     )
     date = models.DateField(_("date"), default=timezone.localdate)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
@@ -327,7 +331,10 @@ class ReportReminder(models.Model):
         OVERDUE = "overdue", _("overdue")
 
     action = models.ForeignKey(
-        Action, on_delete=models.CASCADE, related_name="+", verbose_name=_("action")
+        Action,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=pgettext_lazy("pledge", "action"),
     )
     due_date = models.DateField(_("due date"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
