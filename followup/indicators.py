@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from followup.models import Indicator
-from surveys.models import Survey
-from surveys.results import MIN_CELL, share_per_survey
+from surveys.models import Choice, Survey
+from surveys.results import MIN_CELL, share_by, share_per_survey, suppress
 
 Z95 = 1.959963984540054
 
@@ -182,6 +182,59 @@ def series_for(indicators, *, municipality_id: int, surveys=None, now=None) -> l
         ]
         result.append(Series(indicator=indicator, points=points))
     return result
+
+
+# The breakdown shown under each indicator: the latest survey by gender.
+BREAKDOWN_KEY = "kon"
+
+
+@dataclass
+class BreakdownRow:
+    label: str
+    n: int | None  # None: hidden
+    percent: float | None  # None: hidden
+
+
+def breakdown(series: Series, *, by_key: str = BREAKDOWN_KEY, language: str = "sv"):
+    """The latest value broken down by a background question, with the
+    portal's small-cell rule (`surveys.results.suppress`): each group is a
+    row of (favourable, not favourable) with its n as the total; a hidden
+    favourable cell hides the share, a hidden total hides n. Two queries.
+    Returns (survey, rows) or None when there is nothing to show."""
+    point = series.latest
+    if point is None or point.suppressed:
+        return None
+    indicator = series.indicator
+    cells = share_by(
+        point.survey,
+        indicator.question_key,
+        indicator.favourable_choices,
+        by_key,
+        exclude_keys=indicator.excluded_choices,
+    )
+    if not cells or set(cells) == {None}:
+        return None  # the survey did not ask the background question
+    labels = {
+        key: texts.get(language) or texts.get("sv") or key
+        for key, texts in Choice.objects.filter(question__survey=point.survey, question__key=by_key)
+        .order_by("position", "pk")
+        .values_list("key", "texts")
+    }
+    groups = [g for g in [*labels, None] if g in cells]
+    groups += [g for g in cells if g not in groups]
+    table = [[cells[g][0], cells[g][1] - cells[g][0]] for g in groups]
+    hidden = suppress(table, row_totals=[cells[g][1] for g in groups])
+    rows = []
+    for g, (k, n), h in zip(groups, (cells[g] for g in groups), hidden, strict=True):
+        label = labels.get(g, g) if g is not None else None
+        rows.append(
+            BreakdownRow(
+                label=label,
+                n=None if h[-1] else n,
+                percent=None if (h[0] or h[-1]) else round(100 * k / n, 1),
+            )
+        )
+    return point.survey, rows
 
 
 def chart_geometry(series: Series, *, width: int = 480, height: int = 200) -> dict:

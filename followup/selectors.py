@@ -14,9 +14,10 @@ from datetime import date
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 
 from followup import cadence
-from followup.indicators import Series, chart_geometry, series_for
+from followup.indicators import Series, breakdown, chart_geometry, series_for
 from followup.models import (
     REASON_REQUIRED,
     ActionReport,
@@ -78,6 +79,7 @@ class CommitmentFollowup:
 class IndicatorView:
     series: Series
     chart: dict
+    breakdown: tuple | None = None
 
 
 @dataclass
@@ -168,8 +170,11 @@ def followup_for(pledge: Pledge, *, today: date) -> Followup:
         .select_related("baseline_survey")
         .order_by("position", "pk")
     )
+    language = get_language() or "sv"
     views = [
-        IndicatorView(series=s, chart=chart_geometry(s))
+        IndicatorView(
+            series=s, chart=chart_geometry(s), breakdown=breakdown(s, language=language[:2])
+        )
         for s in series_for(indicators, municipality_id=pledge.municipality_id)
     ]
     meetings = list(

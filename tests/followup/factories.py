@@ -38,9 +38,13 @@ class ForumMeetingFactory(factory.django.DjangoModelFactory):
     summary = "Forumet gick igenom lägesrapporterna."
 
 
-def home_survey(municipality, year: int, counts: dict[str, int], *, published=True) -> Survey:
+def home_survey(
+    municipality, year: int, counts: dict[str, int], *, published=True, genders=None
+) -> Survey:
     """A closed survey from the autumn of `year` with the question
-    trygghet_hemmet answered `counts[choice]` times per choice."""
+    trygghet_hemmet answered `counts[choice]` times per choice. With
+    `genders` ({(choice, gender): count}), the answers also get the
+    background question "kon" (kvinna, man, annat)."""
     opens = timezone.make_aware(datetime(year, 10, 1, 9, 0))
     survey = Survey.objects.create(
         municipality=municipality,
@@ -74,6 +78,25 @@ def home_survey(municipality, year: int, counts: dict[str, int], *, published=Tr
     for key, n in counts.items():
         for _ in range(n):
             answers.append(Answer(response=next(it), question=question, choice=choices[key]))
+    if genders:
+        kon = Question.objects.create(
+            survey=survey, section=section, key="kon", kind="single", texts={"sv": "Kön"}
+        )
+        gender_choices = {
+            key: Choice.objects.create(
+                question=kon, key=key, position=i, texts={"sv": key.capitalize()}
+            )
+            for i, key in enumerate(["kvinna", "man", "annat"])
+        }
+        by_choice: dict[str, list] = {}
+        for answer in answers:
+            by_choice.setdefault(answer.choice.key, []).append(answer.response)
+        extra = []
+        for (choice, gender), n in genders.items():
+            for _ in range(n):
+                response = by_choice[choice].pop()
+                extra.append(Answer(response=response, question=kon, choice=gender_choices[gender]))
+        Answer.objects.bulk_create(extra)
     Answer.objects.bulk_create(answers)
     return survey
 

@@ -3,7 +3,7 @@ Wilson's 95 % interval, the under-5 rule and the overlap test."""
 
 import pytest
 
-from followup.indicators import Series, series_for, wilson
+from followup.indicators import Series, breakdown, series_for, wilson
 from followup.models import Indicator
 from surveys.results import share_per_survey
 from tests.followup.factories import home_indicator, home_survey
@@ -152,3 +152,61 @@ def test_indicator_validation_names_unknown_keys_in_swedish(published, osthammar
     with pytest.raises(ValidationError) as exc:
         bad.full_clean()
     assert "baseline_survey" in exc.value.message_dict
+
+
+def _gender_series(published, osthammar, genders):
+    counts = {}
+    for (choice, _), n in genders.items():
+        counts[choice] = counts.get(choice, 0) + n
+    s2020 = home_survey(osthammar, 2020, counts, genders=genders)
+    (series,) = series_for([home_indicator(published, s2020)], municipality_id=osthammar.pk)
+    return breakdown(series)
+
+
+def test_the_breakdown_by_gender_shows_groups_of_five_or_more(published, osthammar):
+    survey, rows = _gender_series(
+        published,
+        osthammar,
+        {
+            ("mycket_trygg", "kvinna"): 30,
+            ("mycket_otrygg", "kvinna"): 10,
+            ("ganska_trygg", "man"): 20,
+            ("ganska_otrygg", "man"): 20,
+        },
+    )
+    assert survey.slug == "hosten-2020"
+    assert [(r.label, r.percent, r.n) for r in rows] == [("Kvinna", 75.0, 40), ("Man", 50.0, 40)]
+
+
+def test_the_breakdown_hides_small_groups_and_what_would_reveal_them(published, osthammar):
+    # "Annat" has 3 answers: hidden. Its favourable cell (2) could then be
+    # recovered from the column (52 favourable in all), so the smallest other
+    # favourable cell (man, 20) is hidden, which in turn hides man's other
+    # cell; in the totals column (40, 40, hidden 3) kvinna's 40 is hidden,
+    # which hides kvinna's smallest cell (10). Left visible: man's n.
+    survey, rows = _gender_series(
+        published,
+        osthammar,
+        {
+            ("mycket_trygg", "kvinna"): 30,
+            ("mycket_otrygg", "kvinna"): 10,
+            ("ganska_trygg", "man"): 20,
+            ("ganska_otrygg", "man"): 20,
+            ("mycket_trygg", "annat"): 2,
+            ("mycket_otrygg", "annat"): 1,
+        },
+    )
+    assert survey.slug == "hosten-2020"
+    assert [(r.label, r.percent, r.n) for r in rows] == [
+        ("Kvinna", None, None),
+        ("Man", None, 40),
+        ("Annat", None, None),
+    ]
+
+
+def test_there_is_no_breakdown_without_the_background_question(published, surveys):
+    s2020, _ = surveys
+    (series,) = series_for(
+        [home_indicator(published, s2020)], municipality_id=published.municipality_id
+    )
+    assert breakdown(series) is None

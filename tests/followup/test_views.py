@@ -182,7 +182,13 @@ def _grow(make_pledge, publish, osthammar, size):
                 text=f"R{n}",
             )
     surveys = [
-        home_survey(osthammar, 2000 + n, {"mycket_trygg": 6, "vet_ej": 1}) for n in range(size)
+        home_survey(
+            osthammar,
+            2000 + n,
+            {"mycket_trygg": 6, "vet_ej": 1},
+            genders={("mycket_trygg", "kvinna"): 3, ("mycket_trygg", "man"): 3},
+        )
+        for n in range(size)
     ]
     home_indicator(pledge, surveys[0])
     meeting = ForumMeetingFactory(municipality=osthammar)
@@ -199,10 +205,10 @@ def test_the_follow_up_page_runs_a_fixed_number_of_queries(
     # pledge (+municipality, parties, plan); commitments,
     # actions, responsible;
     # reports; indicators; surveys; values (one per indicator); meetings
-    # and their actions
-    with django_assert_num_queries(10):
+    # and their actions; the breakdown by gender (values, labels)
+    with django_assert_num_queries(12):
         response = client.get(page)
     assert response.status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         response = client.get(report)
     assert response.status_code == 200
