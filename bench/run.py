@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import contextlib
+
 from bench import harness
 
 PORT = int(os.environ.get("BENCH_PORT", "8200"))
@@ -98,9 +100,13 @@ def discover_pages() -> dict[str, str]:
         pledge = Pledge.objects.published().filter(municipality__slug="osthammar").current().first()
         if pledge:
             pages["pledge"] = pledge.get_absolute_url()
-            followup = getattr(pledge, "get_followup_url", None)
-            if followup:
-                pages["follow-up"] = followup()
+            from django.urls import NoReverseMatch, reverse
+
+            with contextlib.suppress(NoReverseMatch):
+                pages["follow-up"] = reverse(
+                    "followup:followup",
+                    kwargs={"municipality": "osthammar", "period": pledge.period},
+                )
     except ImportError:
         pass
     published = (

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from pledges import extensions
 from pledges.models import Commitment, Pledge
 from portal.models import Municipality
 from portal.page_cache import cached_public_page
@@ -90,6 +91,7 @@ def detail(request, municipality, period):
         "municipality": pledge.municipality,
         "pledge": pledge,
         "body": render_pledge_body(pledge),
+        "sections": extensions.pledge_sections(request, pledge),
     }
     return render(request, "pledges/pledge_detail.html", context)
 
@@ -109,8 +111,12 @@ def archive(request, municipality):
             )
         )
     )
+    pledges = list(pledges)
     for pledge in pledges:
         pledge.municipality = municipality
+    outcomes = extensions.archive_outcomes(pledges)
+    for pledge in pledges:
+        pledge.outcomes = outcomes.get(pledge.pk, [])
     return render(
         request, "pledges/archive.html", {"municipality": municipality, "pledges": pledges}
     )

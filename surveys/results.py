@@ -58,6 +58,26 @@ def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) ->
     return row["k"], row["n"]
 
 
+def share_per_survey(
+    surveys, question_key: str, choice_keys, *, exclude_keys=()
+) -> dict[int, tuple[int, int]]:
+    """share() for several surveys at once, in one query (GROUP BY survey):
+    {survey id: (k, n)}; a survey without answers to the question is absent."""
+    ids = [s.pk if hasattr(s, "pk") else s for s in surveys]
+    qs = Answer.objects.filter(response__survey_id__in=ids, question__key=question_key)
+    if exclude_keys:
+        qs = qs.exclude(choice__key__in=list(exclude_keys))
+    rows = (
+        qs.values("response__survey_id")
+        .annotate(
+            k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
+            n=Count("response_id", distinct=True),
+        )
+        .order_by()
+    )
+    return {row["response__survey_id"]: (row["k"], row["n"]) for row in rows}
+
+
 def share_by(
     survey: Survey, question_key: str, choice_keys, by_key: str, *, exclude_keys=()
 ) -> dict[str | None, tuple[int, int]]:

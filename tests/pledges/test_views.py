@@ -187,8 +187,9 @@ def test_the_pledge_page_runs_a_fixed_number_of_queries(
     pledge = grow(publish(make_pledge(actions=size)), size, partner)
     assert pledge.commitments.count() == size
     url = pledge.get_absolute_url()
-    # pledge; commitments, actions, responsible, partners, contacts, adoptions
-    with django_assert_num_queries(8):
+    # pledge; commitments, actions, responsible, partners, contacts, adoptions;
+    # the follow-up summary (pledges.extensions)
+    with django_assert_num_queries(9):
         client.get(url)
     with django_assert_num_queries(0):  # the whole page is cached
         client.get(url)
@@ -216,9 +217,11 @@ def test_the_archive_runs_a_fixed_number_of_queries(
 ):
     for n in range(size):
         publish(make_pledge(year=2000 + n, commitments=2))
-    with django_assert_num_queries(3):  # municipality, pledges, commitments
+    # municipality, pledges, commitments, follow-up outcomes (pledges.extensions)
+    with django_assert_num_queries(4):
         html = client.get("/osthammar/medborgarlofte/").content.decode()
-    assert html.count('href="/osthammar/medborgarlofte/2') == size
+    followup_links = html.count('/uppfoljning/"')
+    assert html.count('href="/osthammar/medborgarlofte/2') - followup_links == size
 
 
 def test_the_cached_page_changes_when_the_pledge_changes(client, published, kommun_editor):
