@@ -53,9 +53,9 @@ def submission_body(survey: Survey, csrf_token: str, rng: random.Random, **extra
     return urlencode(fields)
 
 
-def write_bodies(survey: Survey, path, count: int, *, seed: int = 1) -> str:
+def write_bodies(survey: Survey, path, count: int, *, seed: int = 1, csrf=None) -> str:
     """Write `count` bodies, one per line; returns the CSRF cookie value."""
-    cookie, token = csrf_pair()
+    cookie, token = csrf or csrf_pair()
     rng = random.Random(seed)
     with open(path, "w") as out:
         for _ in range(count):

@@ -321,9 +321,12 @@ def main() -> None:
 
     pages = discover_pages()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    bodies = tmp / "bodies.txt"
-    body_count = 40_000 * args.rounds
-    csrf_cookie = write_bodies(open_survey, bodies, body_count, seed=7)
+    # One file of fresh forms per round (each form is used once).
+    bodies = [tmp / f"bodies-{n}.txt" for n in range(args.rounds)]
+    csrf_cookie = None
+    for n, path in enumerate(bodies):
+        cookie = write_bodies(open_survey, path, 2_500 * args.seconds, seed=7 + n)
+        csrf_cookie = csrf_cookie or cookie
     pgbench_script = tmp / "submission.sql"
     statements = submission_transaction_sql(open_survey, pgbench_script)
     insert_script = tmp / "insert.sql"
@@ -337,7 +340,6 @@ def main() -> None:
     sampler.start()
     measurements: dict[str, list[harness.WrkResult]] = {}
     pgbench_tps: dict[str, list[float]] = {"submission": [], "insert": []}
-    offset = 0
     saved_before = Response.objects.filter(survey=open_survey).count()
     try:
         targets = {"floor": "/_bench/floor/", "insert": "/_bench/insert/", **pages}
@@ -360,14 +362,13 @@ def main() -> None:
                 connections=args.connections,
                 script=str(ROOT / "bench" / "submit.lua"),
                 env={
-                    "BENCH_BODIES": str(bodies),
-                    "BENCH_OFFSET": str(offset),
+                    "BENCH_BODIES": str(bodies[round_no - 1]),
+                    "BENCH_OFFSET": "0",
                     "BENCH_THREADS": "2",
                     "BENCH_CSRF": csrf_cookie,
                     "BENCH_PATH": open_survey.get_absolute_url(),
                 },
             )
-            offset += result.requests + args.connections
             measurements.setdefault("submission", []).append(result)
             print(
                 f"  {'submission':<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",

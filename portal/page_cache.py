@@ -49,6 +49,21 @@ def invalidate(municipality=None) -> None:
     cache.set_many({_municipality_version_key(slug): now for slug in slugs}, None)
 
 
+def versions(slug: str) -> tuple:
+    """The (site, municipality) version pair: part of any cache key whose
+    value must change when the municipality's content does."""
+    m_key = _municipality_version_key(slug)
+    found = cache.get_many([SITE_VERSION, m_key])
+    missing = [key for key in (SITE_VERSION, m_key) if key not in found]
+    if missing:
+        # A version is never assumed: after a cache flush a new one starts,
+        # so nothing derived from older data can match it.
+        for key in missing:
+            cache.add(key, time.time_ns(), None)
+        found = cache.get_many([SITE_VERSION, m_key])
+    return (found[SITE_VERSION], found[m_key])
+
+
 def cached_public_page(view):
     """Serve a public GET page from the cache when it is fresh. The view's
     `municipality` keyword (a slug) picks the municipality version."""

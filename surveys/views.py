@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal import scope
+from portal import page_cache, scope
 from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services
 from surveys.forms import SurveyForm, initial_from_data
@@ -26,11 +27,36 @@ def _language(survey: Survey, value: str | None) -> str:
     return value if value in LANGUAGE_CODES and value in offered else "sv"
 
 
+_STRUCTURES: dict[str, tuple[list, list]] = {}
+
+
+def _structure(survey) -> tuple[list, list]:
+    """The survey's questions (with choices) and the municipality's
+    districts. Kept in the shared cache under the municipality's page
+    version, which every admin change bumps, so a burst of submissions
+    does not rebuild hundreds of model objects from the database each time."""
+    site, municipality = page_cache.versions(survey.municipality.slug)
+    key = f"surveys:structure:{survey.pk}:{site}:{municipality}"
+    # The versions come from the shared cache, so this process' copy is used
+    # only while it is current; it saves unpickling on every submission.
+    structure = _STRUCTURES.get(key)
+    if structure is not None:
+        return structure
+    structure = cache.get(key)
+    if structure is None:
+        questions = list(
+            survey.questions.with_choices().order_by("section__position", "position", "id")
+        )
+        structure = (questions, list(survey.municipality.districts.all()))
+        cache.set(key, structure, 3600)
+    if len(_STRUCTURES) >= 32:
+        _STRUCTURES.pop(next(iter(_STRUCTURES)))
+    _STRUCTURES[key] = structure
+    return structure
+
+
 def _build_form(survey, language, *, data=None, initial=None):
-    questions = list(
-        survey.questions.with_choices().order_by("section__position", "position", "id")
-    )
-    districts = list(survey.municipality.districts.all())
+    questions, districts = _structure(survey)
     return SurveyForm(
         data,
         initial=initial,
