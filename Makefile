@@ -3,6 +3,7 @@ SHELL := /bin/sh
 PYTHON := $(shell scripts/find-python)
 VENV := .venv
 BIN := $(VENV)/bin
+PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Development settings for `make run`; production sets its own environment.
