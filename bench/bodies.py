@@ -23,10 +23,22 @@ def csrf_pair() -> tuple[str, str]:
     return secret, _mask_cipher_secret(secret)
 
 
+_STRUCTURE: dict[int, tuple[list, list]] = {}
+
+
+def _structure(survey: Survey) -> tuple[list, list]:
+    if survey.pk not in _STRUCTURE:
+        _STRUCTURE[survey.pk] = (
+            list(survey.questions.with_choices().order_by("section__position", "position", "id")),
+            [str(pk) for pk in survey.municipality.districts.values_list("pk", flat=True)],
+        )
+    return _STRUCTURE[survey.pk]
+
+
 def answer_fields(survey: Survey, rng: random.Random) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
-    districts = [str(pk) for pk in survey.municipality.districts.values_list("pk", flat=True)]
-    for q in survey.questions.with_choices().order_by("section__position", "position", "id"):
+    questions, districts = _structure(survey)
+    for q in questions:
         name = f"q_{q.key}"
         choices = list(q.choices.all())
         if q.kind == Question.Kind.SINGLE and choices:

@@ -304,7 +304,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.bodies import write_bodies
+    from bench.bodies import csrf_pair, write_bodies
     from bench.data import bench_survey
     from surveys.models import Response, Survey
 
@@ -321,12 +321,13 @@ def main() -> None:
 
     pages = discover_pages()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    # One file of fresh forms per round (each form is used once).
+    # One file of fresh forms per round (each form is used once), all with
+    # the same CSRF cookie/token pair.
     bodies = [tmp / f"bodies-{n}.txt" for n in range(args.rounds)]
-    csrf_cookie = None
+    csrf = csrf_pair()
+    csrf_cookie = csrf[0]
     for n, path in enumerate(bodies):
-        cookie = write_bodies(open_survey, path, 2_500 * args.seconds, seed=7 + n)
-        csrf_cookie = csrf_cookie or cookie
+        write_bodies(open_survey, path, 2_500 * args.seconds, seed=7 + n, csrf=csrf)
     pgbench_script = tmp / "submission.sql"
     statements = submission_transaction_sql(open_survey, pgbench_script)
     insert_script = tmp / "insert.sql"
