@@ -158,6 +158,8 @@ def wrk(
         cmd += ["-s", script]
     cmd.append(url)
     out = run(cmd, env=env, quiet=True)
+    if "requests in" not in out:
+        raise SystemExit(f"wrk failed against {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))
