@@ -121,10 +121,8 @@ def main() -> None:
                 )
                 plan.append(("invalid", body, 0))
         plans.append(plan)
-    print(
-        f"== {args.clients} clients, {per_client * args.clients} submissions, limit {args.limit}/h per client",
-        flush=True,
-    )
+    total = sum(len(plan) for plan in plans)
+    print(f"== {args.clients} clients, {total} submissions, limit {args.limit}/h", flush=True)
 
     server = harness.start_gunicorn(env, port=PORT)
     outcomes: Counter = Counter()
