@@ -112,21 +112,3 @@ def login(client):
         return client
 
     return _login
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_connection_pools(django_db_setup, django_db_blocker):
-    """Close PostgreSQL's connection pool before the test database is
-    dropped: connections the live server's threads returned to the pool
-    would otherwise keep the database 'in use' at teardown."""
-    yield
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for connection in connections.all():
-            connection.close()
-            if (
-                connection.vendor == "postgresql"
-                and connection.alias in connection._connection_pools
-            ):
-                connection.close_pool()
