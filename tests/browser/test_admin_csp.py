@@ -7,6 +7,7 @@ import base64
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from portal.demo import DEMO_PASSWORD
 
@@ -73,7 +74,8 @@ def test_two_factor_enrolment_and_admin_are_csp_clean(
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     page.fill("#id_code", f"{totp(key):06d}")
     page.get_by_role("button", name="Bekräfta").click()
-    assert page.locator(".recovery-codes li").count() == 10
+    # Wait for the page after the click (a plain count() can run before it).
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
     axe_check(page)
     page.get_by_role("link", name="Jag har sparat koderna – fortsätt").click()
     page.wait_for_url(base + "/admin/")
