@@ -15,7 +15,8 @@ from datetime import date
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 
 from portal.security import client_ip
@@ -103,11 +104,25 @@ def rate_limit_exceeded(request, survey) -> bool:
         f"{client_address(request)}|{survey.pk}|{bucket}".encode(),
         hashlib.sha256,
     ).hexdigest()
-    key = f"surveys:rl:{digest}"
+    return _count(f"surveys:rl:{digest}", window) > limit
+
+
+def _count(key: str, window: int) -> int:
+    """Add one to a counter that lives `window` seconds; the new count.
+
+    On Redis this is one round trip (SET NX with expiry, then INCR, in one
+    pipeline); other cache backends take the portable add + incr."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=True)
+        pipe.set(full_key, 0, ex=window, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
     cache.add(key, 0, timeout=window)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:
         cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+        return 1
