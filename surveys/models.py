@@ -369,8 +369,13 @@ class Response(models.Model):
         WEB = "web", _("web")
         PAPER = "paper", _("paper")
 
+    # No index of its own: (survey, date) below serves every lookup by survey.
     survey = models.ForeignKey(
-        Survey, on_delete=models.PROTECT, related_name="responses", verbose_name=_("survey")
+        Survey,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        verbose_name=_("survey"),
+        db_index=False,
     )
     date = models.DateField(_("date"))
     language = models.CharField(_("language"), max_length=2, choices=LANGUAGES, default="sv")
@@ -388,11 +393,24 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
+    # A submission writes some sixty answers in one INSERT, and every index
+    # is maintained for each of them: only the indexes a query needs exist.
+    # response and question are served by the composite indexes in Meta
+    # (they lead them), district by a partial index (one answer in sixty
+    # names a district).
     response = models.ForeignKey(
-        Response, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response")
+        Response,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("response"),
+        db_index=False,
     )
     question = models.ForeignKey(
-        Question, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+        Question,
+        on_delete=models.PROTECT,
+        related_name="answers",
+        verbose_name=_("question"),
+        db_index=False,
     )
     choice = models.ForeignKey(
         Choice,
@@ -410,6 +428,7 @@ class Answer(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("district"),
+        db_index=False,
     )
 
     class Meta:
@@ -418,6 +437,11 @@ class Answer(models.Model):
         indexes = [
             models.Index(fields=["question", "choice"]),
             models.Index(fields=["response", "question"]),
+            models.Index(
+                fields=["district"],
+                condition=models.Q(district__isnull=False),
+                name="surveys_answer_district_set",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,32 @@
+"""The answer table's indexes are paid for by every submission (some sixty
+rows each): exactly the ones the results and deletions need, no more."""
+
+import pytest
+from django.db import connection
+
+from surveys.models import Answer, Response
+
+
+def _indexed_columns(model) -> set[tuple[str, ...]]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return {
+        tuple(c["columns"])
+        for c in constraints.values()
+        if (c["index"] or c["unique"]) and not c["primary_key"]
+    }
+
+
+@pytest.mark.django_db
+def test_answers_carry_only_the_indexes_queries_need():
+    assert _indexed_columns(Answer) == {
+        ("question_id", "choice_id"),  # results: counts per question and choice
+        ("response_id", "question_id"),  # breakdowns, deleting a response
+        ("choice_id",),  # protecting a choice that has answers
+        ("district_id",),  # partial: only answers that name a district
+    }
+
+
+@pytest.mark.django_db
+def test_responses_are_found_by_survey_through_the_survey_date_index():
+    assert _indexed_columns(Response) == {("survey_id", "date")}
