@@ -322,30 +322,24 @@ class SurveyAdmin(ScopedAdmin):
         }
         return TemplateResponse(request, "admin/surveys/survey/results.html", context)
 
-    def _download(self, request, pk, content, content_type, extension):
+    def _stream(self, request, pk, chunks, content_type, extension):
         survey = self._survey(request, pk)
-        response = HttpResponse(content(survey), content_type=content_type)
+        # Streamed: the first bytes leave at once and memory stays flat.
+        response = StreamingHttpResponse(chunks(survey), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="enkat-{survey.slug}.{extension}"'
         return response
 
     def export_csv(self, request, pk):
-        survey = self._survey(request, pk)
-        # Streamed: the first bytes leave at once and memory stays flat.
-        response = StreamingHttpResponse(
-            (line.encode() for line in exports.csv_lines(survey)),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="enkat-{survey.slug}.csv"'
-        return response
-
-    def export_xlsx(self, request, pk):
-        return self._download(
+        return self._stream(
             request,
             pk,
-            exports.as_xlsx,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
+            lambda survey: (line.encode() for line in exports.csv_lines(survey)),
+            "text/csv; charset=utf-8",
+            "csv",
         )
+
+    def export_xlsx(self, request, pk):
+        return self._stream(request, pk, exports.xlsx_chunks, exports.XLSX_CONTENT_TYPE, "xlsx")
 
     def invitations_view(self, request, pk):
         survey = self._survey(request, pk)

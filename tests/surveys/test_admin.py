@@ -176,7 +176,7 @@ def test_exports_have_one_row_per_response(login, kommun_editor, survey):
     xlsx = client.get(reverse("admin:surveys_survey_export_xlsx", args=[survey.pk]))
     from openpyxl import load_workbook
 
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     assert sheet.max_row == 13 and sheet.cell(1, 5).value == header[4]
 
 
