@@ -92,21 +92,16 @@ class Server:
 
 
 def start_gunicorn(env: dict, *, port: int, workers: int = 2) -> Server:
+    # The deployment's own settings (gunicorn.conf.py), on the bench's port.
     cmd = [
         str(BIN / "gunicorn"),
         "portal.wsgi",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--workers",
         str(workers),
-        "--worker-class",
-        "sync",
         "--bind",
         f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-        "--timeout",
-        "60",
-        "--log-level",
-        "warning",
     ]
     process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
     server = Server(port=port, process=process)

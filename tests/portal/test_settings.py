@@ -109,3 +109,24 @@ def test_production_has_lockouts_2fa_and_the_security_middleware_on():
         "True True [['username', 'ip_address']] axes.middleware.AxesMiddleware "
         "axes.backends.AxesStandaloneBackend False"
     ), result.stderr
+
+
+def test_gunicorn_reads_the_committed_settings():
+    """`gunicorn portal.wsgi` in the project directory picks up
+    gunicorn.conf.py; the settings and the application load."""
+    code = (
+        "import sys; from gunicorn.app.wsgiapp import WSGIApplication;"
+        "sys.argv = ['gunicorn', 'portal.wsgi'];"
+        "app = WSGIApplication(); cfg = app.cfg;"
+        "print(cfg.worker_class_str, cfg.workers, cfg.timeout, cfg.bind, cfg.backlog);"
+        "app.load_wsgiapp()"
+    )
+    env = {
+        "SECRET_KEY": GOOD_KEY,
+        "ALLOWED_HOSTS": "trygghet.example.se",
+        "PORTAL_DEVELOPMENT": "false",
+        "GUNICORN_WORKERS": "3",
+    }
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["sync", "3", "300", "['127.0.0.1:8000']", "2048"]

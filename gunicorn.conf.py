@@ -1,0 +1,22 @@
+"""gunicorn settings for the portal (read from the working directory by
+`gunicorn portal.wsgi`; `make bench` uses the same file). Why these values:
+README, "Workers and pool"."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers, two per two cores: measured faster than gthread here, and
+# one request per process keeps the database pool small (DB_POOL_MAX).
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "sync"
+# A sync worker that runs one request longer than this is killed. The
+# longest requests are officials' exports and results at a million
+# responses (about a minute and a half, measured by `make bench`).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
+graceful_timeout = 30
+# Room for the burst when invitation letters land: the kernel queues
+# connections while both workers are busy instead of refusing them.
+backlog = 2048
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
