@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys import services
+from surveys import exports, services
 from surveys.generate import generate_responses
 from surveys.models import Choice, Invitation, Question, Survey
 from tests.surveys.factories import SurveyFactory
@@ -254,14 +254,21 @@ def test_the_results_view_compares_with_an_earlier_survey(
     assert closed_survey.title in page
 
 
-def test_the_csv_export_runs_a_fixed_number_of_queries(
-    login, kommun_editor, survey, django_assert_num_queries
+@pytest.mark.parametrize(
+    ("kind", "content_type"),
+    [("csv", "text/csv; charset=utf-8"), ("xlsx", exports.XLSX_CONTENT_TYPE)],
+)
+def test_exports_stream_in_a_fixed_number_of_queries(
+    login, kommun_editor, survey, django_assert_num_queries, kind, content_type
 ):
     client = login(kommun_editor)
-    url = reverse("admin:surveys_survey_export_csv", args=[survey.pk])
+    url = reverse(f"admin:surveys_survey_export_{kind}", args=[survey.pk])
 
     def download():
         response = client.get(url)
+        assert response.streaming
+        assert response["Content-Type"] == content_type
+        assert response["Content-Disposition"] == f'attachment; filename="enkat-hosten-2026.{kind}"'
         return b"".join(response.streaming_content)
 
     generate_responses(survey, 3, seed=1)
