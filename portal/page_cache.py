@@ -36,6 +36,7 @@ for the middleware to serve the page (the decorator serves it otherwise).
 
 from __future__ import annotations
 
+import re
 import time
 from functools import wraps
 
@@ -103,6 +104,12 @@ def path_slug(path_info: str) -> str:
     return path_info.split("/", 2)[1] if path_info.startswith("/") else ""
 
 
+# The paths a public page can have (slugs and fixed words), short enough
+# for any cache key. Anything else, e.g. a probe for /wp-admin.php or a path
+# with spaces, goes down the chain without a cache lookup.
+_PAGE_PATH = re.compile(r"/[-a-zA-Z0-9_/]{0,200}")
+
+
 def cacheable(request) -> bool:
     """A request that may be answered from the cache (and whose page may be
     stored): GET or HEAD, no query string, no session cookie."""
@@ -111,6 +118,7 @@ def cacheable(request) -> bool:
         and not request.META.get("QUERY_STRING")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and settings.PUBLIC_PAGE_CACHE_SECONDS > 0
+        and _PAGE_PATH.fullmatch(request.path) is not None
     )
 
 

@@ -285,3 +285,12 @@ def test_a_plain_test_page_is_stored_and_served(client, db):
     client.get("/plain/")
     assert client.get("/plain/")["X-Page-Cache"] == "hit"
     assert page_cache_urls.rendered == ["/plain/"]
+
+
+def test_a_path_no_public_page_can_have_is_not_looked_up(client, db):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    with mock.patch.object(LocMemCache, "get_many", autospec=True) as get_many:
+        for path in ["/a b/", "/" + "x" * 300 + "/", "/wp-login.php", "/%C3%B6/"]:
+            assert client.get(path).status_code == 404
+    assert not get_many.called
