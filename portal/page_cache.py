@@ -112,7 +112,8 @@ _PAGE_PATH = re.compile(r"/[-a-zA-Z0-9_/]{0,200}")
 
 def cacheable(request) -> bool:
     """A request that may be answered from the cache (and whose page may be
-    stored): GET or HEAD, no query string, no session cookie."""
+    stored): GET or HEAD, no query string, no session cookie, a path a
+    public page can have."""
     return (
         (request.method == "GET" or request.method == "HEAD")
         and not request.META.get("QUERY_STRING")
