@@ -35,6 +35,17 @@ class DatabaseUnavailableMiddleware:
         return None
 
 
+def request_language(request) -> str:
+    """The language a request is served in: the language cookie when it
+    names one of settings.LANGUAGES, else settings.LANGUAGE_CODE (Swedish).
+    The single rule for SwedishFirstLocaleMiddleware and the page cache."""
+    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    for known, _name in settings.LANGUAGES:
+        if code == known:
+            return code
+    return settings.LANGUAGE_CODE
+
+
 class SwedishFirstLocaleMiddleware:
     """Swedish unless the visitor has chosen another language.
 
@@ -45,12 +56,9 @@ class SwedishFirstLocaleMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.languages = dict(settings.LANGUAGES)
 
     def __call__(self, request):
-        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        if code not in self.languages:
-            code = settings.LANGUAGE_CODE
+        code = request_language(request)
         translation.activate(code)
         request.LANGUAGE_CODE = code
         response = self.get_response(request)

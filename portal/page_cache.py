@@ -1,8 +1,24 @@
 """Whole-page cache for the public pages residents read.
 
-A cached page costs one round trip to the cache (the page and its version
-numbers in one `get_many`) and no database query. Officials (anyone with a
-session cookie) and requests with a query string always get a fresh page.
+A cached page is served by PublicPageCacheMiddleware, placed right after
+SecurityMiddleware, WhiteNoise and the request size limit: a hit costs one
+round trip to the cache (the page and its version numbers in one
+`get_many`), no database query, no URL resolution and none of the inner
+middleware. The stored copy carries the headers that inner middleware put
+on the response that was stored (Content-Language, Content-Security-Policy,
+X-Frame-Options, Permissions-Policy, Content-Length, ...), so a hit looks
+exactly like the miss that stored it; the outer SecurityMiddleware still
+adds its headers to every hit. Officials (anyone with a session cookie),
+requests with a query string and anything but GET or HEAD always get a
+fresh page.
+
+The views opt in with `cached_public_page`. On a miss the decorator takes
+the middleware's lookup (no second round trip), renders the view with the
+version numbers read before rendering, and marks the response as storable;
+the middleware stores it on the way out, with its final headers, unless it
+is not a plain 200, is streamed, sets a cookie (a CSRF token, a session),
+varies on Cookie or touched the session (so it may depend on who asked).
+Without the middleware the decorator looks up and stores by itself.
 
 Invalidation is by version: every page of a municipality is stored with
 the version numbers current when it was rendered, and a change bumps the
@@ -12,19 +28,34 @@ add, change or delete, through AuditedAdminMixin), the pledge services and
 the survey services. Pages also expire after PUBLIC_PAGE_CACHE_SECONDS, so
 time-driven changes (a scheduled pledge going public, a new year's pledge
 becoming current, a survey opening) show within that time.
+
+A page's municipality is its first path segment (every municipality URL is
+`/<municipality>/...`); a view's `municipality` keyword must agree with it
+for the middleware to serve the page (the decorator serves it otherwise).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.cache import has_vary_header
+
+from portal.middleware import request_language
 
 SITE_VERSION = "pagever:site"
+
+# The middleware's lookup, handed to the decorator on the request:
+# (page key, slug, the get_many result).
+_LOOKUP = "_public_page_lookup"
+# The decorator's permission to store, on the response: (key, versions, slug).
+_STORE = "_public_page_store"
 
 
 def _municipality_version_key(slug_or_id) -> str:
@@ -64,44 +95,162 @@ def versions(slug: str) -> tuple:
     return (found[SITE_VERSION], found[m_key])
 
 
+def page_key(language: str, path: str) -> str:
+    return f"page:{language}:{path}"
+
+
+def path_slug(path_info: str) -> str:
+    """The municipality slug a path would have: its first segment ("" for /)."""
+    return path_info.split("/", 2)[1] if path_info.startswith("/") else ""
+
+
+# The paths a public page can have (slugs and fixed words), short enough
+# for any cache key. Anything else, e.g. a probe for /wp-admin.php or a path
+# with spaces, goes down the chain without a cache lookup.
+_PAGE_PATH = re.compile(r"/[-a-zA-Z0-9_/]{0,200}")
+
+
+def cacheable(request) -> bool:
+    """A request that may be answered from the cache (and whose page may be
+    stored): GET or HEAD, no query string, no session cookie, a path a
+    public page can have."""
+    return (
+        (request.method == "GET" or request.method == "HEAD")
+        and not request.META.get("QUERY_STRING")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and settings.PUBLIC_PAGE_CACHE_SECONDS > 0
+        and _PAGE_PATH.fullmatch(request.path) is not None
+    )
+
+
+# A stored page: (versions, slug, body, headers, final). `final` is true
+# when the middleware stored it (the headers are the ones the client got);
+# the middleware serves only those.
+def _is_fresh(entry, slug: str, current: tuple) -> bool:
+    return (
+        type(entry) is tuple
+        and len(entry) == 5
+        and entry[1] == slug
+        and entry[0] == current
+        and None not in current
+    )
+
+
+def _served(entry) -> HttpResponse:
+    response = HttpResponse(entry[2], headers=entry[3])
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
+def _storable(request, response) -> bool:
+    """A response that is the same for every visitor who could get it from
+    the cache: a plain 200 that sets no cookie and depends on no session."""
+    if (
+        response.status_code != 200
+        or response.streaming
+        or response.cookies
+        or getattr(request, "csrf_cookie_needs_update", False)
+        or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or has_vary_header(response, "Cookie")
+    ):
+        return False
+    # The user comes from the session, so a page that never touched the
+    # session cannot depend on who asked.
+    session = getattr(request, "session", None)
+    return session is None or not (session.accessed or session.modified or session.session_key)
+
+
+def _stored_headers(response) -> dict:
+    return {
+        name: value
+        for name, value in response.items()
+        if name.lower() not in ("set-cookie", "x-page-cache")
+    }
+
+
+class PublicPageCacheMiddleware:
+    """Answer a cacheable request from the page cache before the rest of
+    the middleware and the URL resolver run; store marked pages on the way
+    out with their final headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not cacheable(request):
+            return self.get_response(request)
+        try:
+            request.get_host()
+        except DisallowedHost:
+            # Left to CommonMiddleware, which refuses it as before.
+            return self.get_response(request)
+        slug = path_slug(request.path_info)
+        key = page_key(request_language(request), request.path)
+        m_key = _municipality_version_key(slug)
+        found = cache.get_many([key, SITE_VERSION, m_key])
+        entry = found.get(key)
+        if (
+            entry is not None
+            and _is_fresh(entry, slug, (found.get(SITE_VERSION), found.get(m_key)))
+            and entry[4]
+        ):
+            return _served(entry)
+        setattr(request, _LOOKUP, (key, slug, found))
+        response = self.get_response(request)
+        store = getattr(response, _STORE, None)
+        if store is not None and store[0] == key and _storable(request, response):
+            cache.set(
+                key,
+                (store[1], store[2], response.content, _stored_headers(response), True),
+                settings.PUBLIC_PAGE_CACHE_SECONDS,
+            )
+        return response
+
+
 def cached_public_page(view):
-    """Serve a public GET page from the cache when it is fresh. The view's
-    `municipality` keyword (a slug) picks the municipality version."""
+    """Cache a public GET page. The view's `municipality` keyword (a slug;
+    else the first path segment) picks the municipality version. Behind
+    PublicPageCacheMiddleware the middleware serves and stores the page;
+    without it the decorator does both."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if (
-            request.method not in ("GET", "HEAD")
-            or request.GET
-            or settings.SESSION_COOKIE_NAME in request.COOKIES
-            or settings.PUBLIC_PAGE_CACHE_SECONDS <= 0
-        ):
+        if not cacheable(request):
             return view(request, *args, **kwargs)
-        slug = kwargs.get("municipality") or ""
-        key = f"page:{translation.get_language()}:{request.path}"
+        slug = kwargs.get("municipality")
+        if slug is None:
+            slug = path_slug(request.path_info)
+        key = page_key(translation.get_language(), request.path)
         m_key = _municipality_version_key(slug)
-        found = cache.get_many([key, SITE_VERSION, m_key])
-        versions = (found.get(SITE_VERSION, 0), found.get(m_key, 0))
-        entry = found.get(key)
-        if entry is not None and entry[0] == versions:
-            response = HttpResponse(entry[1], content_type=entry[2])
-            response["X-Page-Cache"] = "hit"
-            return response
+        lookup = getattr(request, _LOOKUP, None)
+        if lookup is not None and lookup[0] == key and lookup[1] == slug:
+            # The middleware looked and missed: no second round trip.
+            found = lookup[2]
+        else:
+            found = cache.get_many([key, SITE_VERSION, m_key])
+            entry = found.get(key)
+            if entry is not None and _is_fresh(
+                entry, slug, (found.get(SITE_VERSION), found.get(m_key))
+            ):
+                return _served(entry)
+        # Read before rendering: a change during rendering bumps a version,
+        # so the stored copy is stale at once, never wrong.
+        current = (found.get(SITE_VERSION), found.get(m_key))
+        if None in current:
+            current = versions(slug)
         response = view(request, *args, **kwargs)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and not getattr(request, "csrf_cookie_needs_update", False)
-            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        ):
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
-            cache.set(
-                key,
-                (versions, response.content, response["Content-Type"]),
-                settings.PUBLIC_PAGE_CACHE_SECONDS,
-            )
+        if not _storable(request, response):
+            return response
+        if lookup is not None:
+            setattr(response, _STORE, (key, current, slug))
+            return response
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+        cache.set(
+            key,
+            (current, slug, response.content, _stored_headers(response), False),
+            settings.PUBLIC_PAGE_CACHE_SECONDS,
+        )
         return response
 
     return wrapper

@@ -247,3 +247,17 @@ def test_withdrawing_invalidates_the_cached_page(client, published, kommun_edito
     services.pledge_withdraw(pledge=published, user=kommun_editor, reason="Skälet syns.")
     assert "Skälet syns." in client.get(url).content.decode()
     assert refresh(published).is_withdrawn
+
+
+def test_publishing_shows_on_the_cached_municipality_page_at_once(
+    client, make_pledge, publish, django_assert_num_queries
+):
+    client.get("/osthammar/")
+    with django_assert_num_queries(0):
+        stale = client.get("/osthammar/")
+    assert stale["X-Page-Cache"] == "hit"
+    pledge = publish(make_pledge(year=timezone.localdate().year))
+    fresh = client.get("/osthammar/")
+    assert "X-Page-Cache" not in fresh
+    assert pledge.get_absolute_url() in fresh.content.decode()
+    assert client.get("/osthammar/")["X-Page-Cache"] == "hit"

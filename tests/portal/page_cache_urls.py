@@ -1,0 +1,61 @@
+"""Cached test views that must not be stored, for tests/portal/test_page_cache.py."""
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
+from django.urls import path
+
+from portal import page_cache
+from portal.page_cache import cached_public_page
+from portal.urls import urlpatterns as portal_urlpatterns
+
+rendered = []
+
+
+@cached_public_page
+def sets_a_cookie(request):
+    rendered.append(request.path)
+    response = HttpResponse("cookie")
+    response.set_cookie("seen", "1")
+    return response
+
+
+@cached_public_page
+def uses_a_csrf_token(request):
+    rendered.append(request.path)
+    return HttpResponse(f"token {get_token(request)}")
+
+
+@cached_public_page
+def reads_the_user(request):
+    rendered.append(request.path)
+    return HttpResponse(f"anonymous {request.user.is_anonymous}")
+
+
+@cached_public_page
+def streams(request):
+    rendered.append(request.path)
+    return StreamingHttpResponse(iter(["a", "b"]))
+
+
+@cached_public_page
+def changes_during_rendering(request):
+    rendered.append(request.path)
+    page_cache.invalidate(None)  # e.g. an official saves while this renders
+    return HttpResponse(f"render {len(rendered)}")
+
+
+@cached_public_page
+def plain(request):
+    rendered.append(request.path)
+    return HttpResponse("plain")
+
+
+urlpatterns = [
+    path("cookie/", sets_a_cookie),
+    path("csrf/", uses_a_csrf_token),
+    path("user/", reads_the_user),
+    path("stream/", streams),
+    path("changes/", changes_during_rendering),
+    path("plain/", plain),
+    *portal_urlpatterns,
+]
