@@ -117,6 +117,13 @@ def start_gunicorn(env: dict, *, port: int, workers: int = 2) -> Server:
     raise SystemExit("gunicorn did not start within 30 s")
 
 
+def get(url: str, *, timeout: float) -> int:
+    """One GET, waited for to the end; the status code."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        response.read()
+        return response.status
+
+
 @dataclass
 class WrkResult:
     rps: float
@@ -166,6 +173,9 @@ def wrk(
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
+    if requests == 0:
+        # A zero would pass for a measurement and skew every median.
+        raise SystemExit(f"wrk completed no request against {url} in {seconds} s:\n{out}")
     return WrkResult(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors, requests=requests)
 
 

@@ -352,6 +352,11 @@ def main() -> None:
     try:
         targets = {"floor": "/_bench/floor/", "insert": "/_bench/insert/", **pages}
         for url in targets.values():  # warm up caches and connections
+            # One request first, waited for: a page's first render can be
+            # slow (the follow-up page computes its indicators over every
+            # published survey, the million-response one included), and
+            # wrk would leave both workers busy with abandoned renders.
+            harness.get(server.url + url, timeout=600)
             harness.wrk(server.url + url, seconds=1, connections=4)
         for round_no in range(1, args.rounds + 1):
             print(f"== Round {round_no}/{args.rounds}", flush=True)
