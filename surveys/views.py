@@ -68,8 +68,8 @@ def _structure(survey) -> Structure:
     return structure
 
 
-def _build_form(survey, language, *, data=None, initial=None):
-    questions, districts, _ = _structure(survey)
+def _build_form(survey, language, *, data=None, initial=None, structure=None):
+    questions, districts, _ = structure or _structure(survey)
     return SurveyForm(
         data,
         initial=initial,
@@ -153,36 +153,36 @@ def survey_form(request, municipality, slug):
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
-    plan = _structure(survey).plan
-    if not post.keys() <= plan.known_names:
+    structure = _structure(survey)
+    if not post.keys() <= structure.plan.known_names:
         return _refuse(request, survey, "unknown", 400)
     invitation = survey.mode == Survey.Mode.INVITATION
     # A plainly valid submission (what a browser sends) is read without
     # building the full form; anything else gets the form and its messages.
     form = None
-    submission = plan.submission(post, language=language, invitation=invitation)
+    submission = structure.plan.submission(post, language=language, invitation=invitation)
     if submission is None:
-        form = _build_form(survey, language, data=post)
+        form = _build_form(survey, language, data=post, structure=structure)
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
         submission = form.submission()
     if invitation and not services.invitation_code_is_usable(survey=survey, code=submission.code):
-        return _code_unknown(request, survey, language, post, form)
+        return _code_unknown(request, survey, language, post, form, structure)
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:
         if exc.reason == "code":
-            return _code_unknown(request, survey, language, post, form)
+            return _code_unknown(request, survey, language, post, form, structure)
         return _refuse(request, survey, "closed", 403)
     url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
     return redirect(url if saved else f"{url}?redan=1")
 
 
-def _code_unknown(request, survey, language, post, form):
+def _code_unknown(request, survey, language, post, form, structure):
     if form is None:
         # The fast path gave the submission: the form is built only now,
         # to show the answers again with the message at the code.
-        form = _build_form(survey, language, data=post)
+        form = _build_form(survey, language, data=post, structure=structure)
         form.is_valid()
     form.add_error("code", form.texts["code_unknown"])
     return _render_form(request, survey, form, status=400)
