@@ -8,9 +8,12 @@ given in the language the resident answers in (sv, en or fi).
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import escape, format_html
 
 from surveys.models import Question, Survey
@@ -334,3 +337,184 @@ def initial_from_data(form: SurveyForm, data) -> dict:
             value = value[: getattr(field, "max_length", None) or 2000]
         initial[name] = value
     return initial
+
+
+# --- the fast path for plainly valid submissions ----------------------------
+
+# What _clean_text refuses: control characters other than tab, newline and
+# carriage return (NUL included, which Django's CharField also refuses), and
+# lone surrogates.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_SINGLE, _MULTIPLE, _TEXT, _PLACE = "single", "multiple", "text", "place"
+
+
+def _plain_text(values: list | None, max_length: int | None) -> str | None:
+    """A CharField's cleaned value (stripped, "" when absent), or None
+    when the form would refuse it or might read it differently: more than
+    one value, too long after stripping, forbidden characters."""
+    if values is None:
+        return ""
+    if len(values) != 1 or type(values[0]) is not str:
+        return None
+    value = values[0].strip()
+    if max_length is not None and len(value) > max_length:
+        return None
+    if _BAD_CHARS.search(value):
+        return None
+    return value
+
+
+class SubmissionPlan:
+    """A survey structure's form, reduced to what validating a POST needs.
+
+    Built once per cached structure (surveys.views._structure). `submission`
+    returns what `SurveyForm(data).submission()` returns after a successful
+    `is_valid()`, or None whenever the data is not plainly valid – then the
+    caller builds the full form, which gives the resident its messages. It
+    must never return a Submission the form would refuse or build
+    differently; when in doubt it returns None.
+    """
+
+    __slots__ = ("_steps", "_usable", "known_names")
+
+    def __init__(self, questions: list[Question], districts):
+        names: list[str] = []
+        steps: list[tuple] = []
+        district_ids = {str(d.pk): d.pk for d in districts}
+        for q in questions:
+            name = f"q_{q.key}"
+            names.append(name)
+            if q.kind == Question.Kind.SINGLE:
+                ids = {str(c.pk): c.pk for c in q.choices.all()}
+                steps.append((_SINGLE, q.pk, name, q.required, ids))
+            elif q.kind == Question.Kind.MULTIPLE:
+                ids = {}
+                others = {}
+                for c in q.choices.all():
+                    other = None
+                    if c.allows_text:
+                        other = f"{name}__{c.key}"
+                        others[other] = q.max_length
+                        names.append(other)
+                    ids[str(c.pk)] = (c.pk, other)
+                steps.append((_MULTIPLE, q.pk, name, q.required, ids, tuple(others.items())))
+            elif q.kind == Question.Kind.TEXT:
+                steps.append((_TEXT, q.pk, name, q.required, q.max_length))
+            elif q.kind == Question.Kind.PLACE:
+                text = f"{name}__text"
+                names.append(text)
+                steps.append((_PLACE, q.pk, name, q.required, district_ids, text, q.max_length))
+        self.known_names = frozenset(names) | CONTROL_FIELDS
+        self._steps = tuple(steps)
+        # Two fields of one name (keys that collide, e.g. a question
+        # "x__text" beside a place question "x"): the form keeps one of
+        # them; leave such surveys to the form.
+        self._usable = len(set(names)) == len(names) and not CONTROL_FIELDS & set(names)
+
+    def submission(self, data, *, language: str, invitation: bool) -> Submission | None:
+        if not self._usable or not isinstance(data, MultiValueDict):
+            return None
+        lists = dict(data.lists())
+        if not lists.keys() <= self.known_names:
+            return None
+        if (
+            _plain_text(lists.get("token"), None) is None
+            or _plain_text(lists.get("form_language"), None) is None
+            or _plain_text(lists.get("website"), None) != ""
+        ):
+            return None
+        code = ""
+        if invitation:
+            code = _plain_text(lists.get("code"), 40)
+            if not code:
+                return None
+        answers: list[AnswerData] = []
+        append = answers.append
+        for step in self._steps:
+            kind, question_id, name, required = step[0], step[1], step[2], step[3]
+            values = lists.get(name)
+            if kind in (_SINGLE, _PLACE):
+                if values is None:
+                    value = ""
+                elif len(values) == 1 and type(values[0]) is str:
+                    value = values[0]
+                else:
+                    return None
+                if kind == _SINGLE:
+                    if not value:
+                        if required:
+                            return None
+                        continue
+                    choice_id = step[4].get(value)
+                    if choice_id is None:
+                        return None
+                    append(AnswerData(question_id, choice_id=choice_id))
+                    continue
+                text = _plain_text(lists.get(step[5]), step[6])
+                if text is None:
+                    return None
+                if not value:
+                    if required or text:
+                        return None
+                    continue
+                district_id = step[4].get(value)
+                if district_id is None:
+                    return None
+                append(AnswerData(question_id, district_id=district_id, text=text or None))
+            elif kind == _TEXT:
+                text = _plain_text(values, step[4])
+                if text is None:
+                    return None
+                if not text:
+                    if required:
+                        return None
+                    continue
+                append(AnswerData(question_id, text=text))
+            else:
+                texts = {}
+                for other, max_length in step[5]:
+                    text = _plain_text(lists.get(other), max_length)
+                    if text is None:
+                        return None
+                    texts[other] = text
+                if not values:
+                    if required:
+                        return None
+                    continue
+                ids = step[4]
+                seen = set()
+                for value in values:
+                    # The form keeps a box ticked twice as two answers;
+                    # leave such (never browser-sent) data to it.
+                    if type(value) is not str or value in seen:
+                        return None
+                    seen.add(value)
+                    picked = ids.get(value)
+                    if picked is None:
+                        return None
+                    choice_id, other = picked
+                    if other is None:
+                        append(AnswerData(question_id, choice_id=choice_id))
+                    else:
+                        text = texts[other]
+                        if not text:
+                            return None
+                        append(AnswerData(question_id, choice_id=choice_id, text=text))
+        return Submission(language=language, answers=answers, code=code)
+
+
+def fast_submission(
+    *,
+    survey: Survey,
+    questions: list[Question],
+    districts,
+    language: str,
+    data,
+    plan: SubmissionPlan | None = None,
+) -> Submission | None:
+    """The Submission the full form would give for `data`, or None when
+    the data is not plainly valid (then build the full form)."""
+    plan = plan or SubmissionPlan(questions, districts)
+    return plan.submission(
+        data, language=language, invitation=survey.mode == Survey.Mode.INVITATION
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal import page_cache, scope
 from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services
-from surveys.forms import SurveyForm, initial_from_data
+from surveys.forms import SubmissionPlan, SurveyForm, initial_from_data
 from surveys.models import LANGUAGE_CODES, Survey
 
 
@@ -27,36 +29,47 @@ def _language(survey: Survey, value: str | None) -> str:
     return value if value in LANGUAGE_CODES and value in offered else "sv"
 
 
-_STRUCTURES: dict[str, tuple[list, list]] = {}
+class Structure(NamedTuple):
+    questions: list
+    districts: list
+    plan: SubmissionPlan
 
 
-def _structure(survey) -> tuple[list, list]:
-    """The survey's questions (with choices) and the municipality's
-    districts. Kept in the shared cache under the municipality's page
-    version, which every admin change bumps, so a burst of submissions
-    does not rebuild hundreds of model objects from the database each time."""
+_STRUCTURES: dict[str, Structure] = {}
+
+
+def _structure(survey) -> Structure:
+    """The survey's questions (with choices), the municipality's districts
+    and the plan that validates a plain submission without the full form.
+    The questions and districts are kept in the shared cache under the
+    municipality's page version, which every admin change bumps, so a burst
+    of submissions does not rebuild hundreds of model objects from the
+    database each time."""
     site, municipality = page_cache.versions(survey.municipality.slug)
     key = f"surveys:structure:{survey.pk}:{site}:{municipality}"
     # The versions come from the shared cache, so this process' copy is used
-    # only while it is current; it saves unpickling on every submission.
+    # only while it is current; it saves unpickling (and building the plan)
+    # on every submission.
     structure = _STRUCTURES.get(key)
     if structure is not None:
         return structure
-    structure = cache.get(key)
-    if structure is None:
+    shared = cache.get(key)
+    if shared is None:
         questions = list(
             survey.questions.with_choices().order_by("section__position", "position", "id")
         )
-        structure = (questions, list(survey.municipality.districts.all()))
-        cache.set(key, structure, 3600)
+        shared = (questions, list(survey.municipality.districts.all()))
+        cache.set(key, shared, 3600)
+    questions, districts = shared
+    structure = Structure(questions, districts, SubmissionPlan(questions, districts))
     if len(_STRUCTURES) >= 32:
         _STRUCTURES.pop(next(iter(_STRUCTURES)))
     _STRUCTURES[key] = structure
     return structure
 
 
-def _build_form(survey, language, *, data=None, initial=None):
-    questions, districts = _structure(survey)
+def _build_form(survey, language, *, data=None, initial=None, structure=None):
+    questions, districts, _ = structure or _structure(survey)
     return SurveyForm(
         data,
         initial=initial,
@@ -140,27 +153,39 @@ def survey_form(request, municipality, slug):
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
-    form = _build_form(survey, language, data=post)
-    unknown = set(post.keys()) - form.known_field_names()
-    if unknown:
+    structure = _structure(survey)
+    if not post.keys() <= structure.plan.known_names:
         return _refuse(request, survey, "unknown", 400)
-    if not form.is_valid():
-        return _render_form(request, survey, form, status=400)
-    submission = form.submission()
-    if survey.mode == Survey.Mode.INVITATION and not services.invitation_code_is_usable(
-        survey=survey, code=submission.code
-    ):
-        form.add_error("code", form.texts["code_unknown"])
-        return _render_form(request, survey, form, status=400)
+    invitation = survey.mode == Survey.Mode.INVITATION
+    # A plainly valid submission (what a browser sends) is read without
+    # building the full form; anything else gets the form and its messages.
+    form = None
+    submission = structure.plan.submission(post, language=language, invitation=invitation)
+    if submission is None:
+        form = _build_form(survey, language, data=post, structure=structure)
+        if not form.is_valid():
+            return _render_form(request, survey, form, status=400)
+        submission = form.submission()
+    if invitation and not services.invitation_code_is_usable(survey=survey, code=submission.code):
+        return _code_unknown(request, survey, language, post, form, structure)
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:
         if exc.reason == "code":
-            form.add_error("code", form.texts["code_unknown"])
-            return _render_form(request, survey, form, status=400)
+            return _code_unknown(request, survey, language, post, form, structure)
         return _refuse(request, survey, "closed", 403)
     url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
     return redirect(url if saved else f"{url}?redan=1")
+
+
+def _code_unknown(request, survey, language, post, form, structure):
+    if form is None:
+        # The fast path gave the submission: the form is built only now,
+        # to show the answers again with the message at the code.
+        form = _build_form(survey, language, data=post, structure=structure)
+        form.is_valid()
+    form.add_error("code", form.texts["code_unknown"])
+    return _render_form(request, survey, form, status=400)
 
 
 @require_GET
