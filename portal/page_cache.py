@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
+from django.urls import Resolver404, get_resolver
 from django.utils import translation
 from django.utils.cache import has_vary_header
 
@@ -56,6 +57,8 @@ SITE_VERSION = "pagever:site"
 _LOOKUP = "_public_page_lookup"
 # The decorator's permission to store, on the response: (key, versions, slug).
 _STORE = "_public_page_store"
+# Set on every view the decorator wraps.
+PUBLIC_PAGE_MARK = "cached_public_page"
 
 
 def _municipality_version_key(slug_or_id) -> str:
@@ -168,6 +171,17 @@ def _stored_headers(response) -> dict:
     }
 
 
+def _is_public_page(path_info: str) -> bool:
+    """Whether the view at this path is a `cached_public_page` (Django
+    resolves the path again for a miss; resolving is cheap, a cache round
+    trip for every form and every missing page is not)."""
+    try:
+        match = get_resolver().resolve(path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, PUBLIC_PAGE_MARK, False)
+
+
 class PublicPageCacheMiddleware:
     """Answer a cacheable request from the page cache before the rest of
     the middleware and the URL resolver run; store marked pages on the way
@@ -183,6 +197,10 @@ class PublicPageCacheMiddleware:
             request.get_host()
         except DisallowedHost:
             # Left to CommonMiddleware, which refuses it as before.
+            return self.get_response(request)
+        if not _is_public_page(request.path_info):
+            # Only pages that can be cached cost a lookup: a form, a 404 or
+            # any other view goes down the chain as if this were not here.
             return self.get_response(request)
         slug = path_slug(request.path_info)
         key = page_key(request_language(request), request.path)
@@ -253,4 +271,5 @@ def cached_public_page(view):
         )
         return response
 
+    setattr(wrapper, PUBLIC_PAGE_MARK, True)
     return wrapper

@@ -287,6 +287,17 @@ def test_a_plain_test_page_is_stored_and_served(client, db):
     assert page_cache_urls.rendered == ["/plain/"]
 
 
+def test_pages_that_are_not_cached_cost_no_cache_lookup(client, osthammar):
+    """The survey form, the accessibility page, a 404: none of them is a
+    cached public page, so the middleware does not ask the cache."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    with mock.patch.object(LocMemCache, "get_many", autospec=True) as get_many:
+        assert client.get("/tillganglighet/").status_code == 200
+        assert client.get("/osthammar/finns-inte/").status_code == 404
+    assert not get_many.called
+
+
 def test_a_path_no_public_page_can_have_is_not_looked_up(client, db):
     from django.core.cache.backends.locmem import LocMemCache
 
