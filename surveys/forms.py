@@ -282,6 +282,9 @@ class SurveyForm(forms.Form):
         for q in self.questions:
             name = f"q_{q.key}"
             if q.kind == Question.Kind.MULTIPLE:
+                # A box sent twice (a crafted request) is one answer.
+                if cleaned.get(name):
+                    cleaned[name] = list(dict.fromkeys(cleaned[name]))
                 chosen = set(cleaned.get(name) or [])
                 for c in q.choices.all():
                     other = f"{name}__{c.key}"

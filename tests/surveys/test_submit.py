@@ -211,6 +211,20 @@ def test_other_text_is_saved_with_its_choice_and_required_when_ticked(client, su
     assert answer.choice_id == int(other) and answer.text == "Mörk gångtunnel"
 
 
+def test_a_box_sent_twice_is_one_answer(client, survey):
+    other = choice(survey, "otrygg_plats_varfor", "annat")
+    dark = choice(survey, "otrygg_plats_varfor", "dalig_belysning")
+    data = valid_data(client, survey)
+    data["q_otrygg_plats_varfor"] = [dark, other, dark, other]
+    data["q_otrygg_plats_varfor__annat"] = "Mörk gångtunnel"
+    assert client.post(survey.get_absolute_url(), data).status_code == 302
+    answers = Answer.objects.filter(question__key="otrygg_plats_varfor").order_by("id")
+    assert [(a.choice_id, a.text) for a in answers] == [
+        (int(dark), None),
+        (int(other), "Mörk gångtunnel"),
+    ]
+
+
 def test_a_place_is_saved_with_district_and_description(client, survey, districts):
     data = valid_data(client, survey, q_otrygg_plats=str(districts[1].pk))
     data["q_otrygg_plats__text"] = "Stationen på kvällen"
