@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -155,11 +155,19 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     Returns True when saved, False when this form (its nonce) was already
     received – the caller shows the confirmation again and nothing new is
     stored. Raises SubmissionRefused when nothing was saved for a reason the
-    resident must hear (survey closed, code unknown or used).
+    resident must hear (survey closed, code unknown or used). Whether the
+    survey is open is decided by the database's copy of the survey at the
+    moment of saving, not by the caller's (possibly older) one.
     """
+    one_statement = connection.vendor == "postgresql"
+    save = _save_in_one_statement if one_statement else _save
     try:
-        with transaction.atomic():
-            _save(survey, token, submission)
+        if one_statement and not connection.in_atomic_block:
+            # One statement is a transaction of its own: no BEGIN, no COMMIT.
+            save(survey, token, submission)
+        else:
+            with transaction.atomic():
+                save(survey, token, submission)
     except IntegrityError:
         # The nonce's unique constraint: the same form was sent twice.
         # Anything else is a real error and must not pass as a duplicate.
@@ -170,7 +178,7 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
 
 
 def _save(survey: Survey, token: security.Token, submission: Submission) -> None:
-    if survey.state() != "open":
+    if not Survey.objects.open_now().filter(pk=survey.pk).exists():
         raise SubmissionRefused("closed")
     SubmissionNonce.objects.create(survey_id=survey.pk, digest=token.nonce_digest)
     if survey.mode == Survey.Mode.INVITATION:
@@ -197,6 +205,75 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
             for a in submission.answers
         ]
     )
+
+
+# The same writes as _save, as one statement: a burst of submissions costs
+# the database one round trip each instead of five. Every part runs only if
+# the survey is open now (and, by invitation, the code was unused and is now
+# used); a nonce sent before raises the unique constraint's IntegrityError,
+# which undoes the whole statement.
+_SAVE_SQL = """
+WITH open_survey AS (
+    SELECT id FROM surveys_survey
+    WHERE id = %(survey)s AND opens_at <= %(now)s AND closes_at > %(now)s
+),
+{invitation}
+gate AS (SELECT open_survey.id FROM open_survey {invitation_join}),
+nonce AS (
+    INSERT INTO surveys_submissionnonce (survey_id, digest)
+    SELECT id, %(digest)s FROM gate
+),
+new_response AS (
+    INSERT INTO surveys_response (survey_id, date, language, channel)
+    SELECT id, %(date)s, %(language)s, %(channel)s FROM gate
+    RETURNING id
+),
+answers AS (
+    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id)
+    SELECT new_response.id, a.question_id, a.choice_id, a.text, a.district_id
+    FROM new_response,
+        unnest(%(questions)s::bigint[], %(choices)s::bigint[], %(texts)s::text[],
+               %(districts)s::bigint[]) AS a(question_id, choice_id, text, district_id)
+)
+SELECT (SELECT count(*) FROM open_survey), (SELECT count(*) FROM new_response)
+"""
+_INVITATION_SQL = """
+invitation AS (
+    UPDATE surveys_invitation SET used = true
+    WHERE survey_id = %(survey)s AND code_hash = %(code)s AND NOT used
+        AND EXISTS (SELECT 1 FROM open_survey)
+    RETURNING id
+),
+"""
+_SAVE_OPEN = _SAVE_SQL.format(invitation="", invitation_join="")
+_SAVE_INVITATION = _SAVE_SQL.format(
+    invitation=_INVITATION_SQL, invitation_join="CROSS JOIN invitation"
+)
+
+
+def _save_in_one_statement(survey: Survey, token: security.Token, submission: Submission) -> None:
+    invitation = survey.mode == Survey.Mode.INVITATION
+    answers = submission.answers
+    params = {
+        "survey": survey.pk,
+        "now": timezone.now(),
+        "digest": token.nonce_digest,
+        "date": timezone.localdate(),
+        "language": submission.language,
+        "channel": Response.Channel.WEB.value,
+        "questions": [a.question_id for a in answers],
+        "choices": [a.choice_id for a in answers],
+        "texts": [a.text for a in answers],
+        "districts": [a.district_id for a in answers],
+        "code": security.code_hash(submission.code) if invitation else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SAVE_INVITATION if invitation else _SAVE_OPEN, params)
+        is_open, saved = cursor.fetchone()
+    if not is_open:
+        raise SubmissionRefused("closed")
+    if not saved:
+        raise SubmissionRefused("code")
 
 
 def invitation_code_is_usable(*, survey: Survey, code: str) -> bool:
