@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -35,17 +36,44 @@ class Structure(NamedTuple):
     plan: SubmissionPlan
 
 
+# This process' copies, used only while the municipality's content version
+# (bumped by every admin change) is the one they were read under, and for a
+# minute at most (a change made outside the admin shows within that time).
+_MEMO_SECONDS = 60
+_MEMO_SIZE = 32
 _STRUCTURES: dict[str, Structure] = {}
+_SURVEYS: dict[tuple, tuple[float, Survey]] = {}
 
 
-def _structure(survey) -> Structure:
+def _remember(memo: dict, key, value) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
+
+
+def _form_survey(municipality: str, slug: str) -> tuple[Survey, tuple]:
+    """The survey behind a form and the content versions it was read
+    under. A burst of submissions reads it from the database once a minute
+    per process, not once per submission."""
+    current = page_cache.versions(municipality)
+    key = (municipality, slug, current)
+    now = time.monotonic()
+    memo = _SURVEYS.get(key)
+    if memo is not None and memo[0] > now:
+        return memo[1], current
+    survey = _get_survey(municipality, slug)
+    _remember(_SURVEYS, key, (now + _MEMO_SECONDS, survey))
+    return survey, current
+
+
+def _structure(survey, current: tuple | None = None) -> Structure:
     """The survey's questions (with choices), the municipality's districts
     and the plan that validates a plain submission without the full form.
     The questions and districts are kept in the shared cache under the
     municipality's page version, which every admin change bumps, so a burst
     of submissions does not rebuild hundreds of model objects from the
     database each time."""
-    site, municipality = page_cache.versions(survey.municipality.slug)
+    site, municipality = current or page_cache.versions(survey.municipality.slug)
     key = f"surveys:structure:{survey.pk}:{site}:{municipality}"
     # The versions come from the shared cache, so this process' copy is used
     # only while it is current; it saves unpickling (and building the plan)
@@ -62,9 +90,7 @@ def _structure(survey) -> Structure:
         cache.set(key, shared, 3600)
     questions, districts = shared
     structure = Structure(questions, districts, SubmissionPlan(questions, districts))
-    if len(_STRUCTURES) >= 32:
-        _STRUCTURES.pop(next(iter(_STRUCTURES)))
-    _STRUCTURES[key] = structure
+    _remember(_STRUCTURES, key, structure)
     return structure
 
 
@@ -104,7 +130,7 @@ def _refuse(request, survey, reason: str, status: int):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_form(request, municipality, slug):
-    survey = _get_survey(municipality, slug)
+    survey, current = _form_survey(municipality, slug)
     state = survey.state()
     if state != "open":
         return render(
@@ -123,6 +149,7 @@ def survey_form(request, municipality, slug):
         form = _build_form(
             survey,
             language,
+            structure=_structure(survey, current),
             initial={"token": security.token_issue(survey), "form_language": language},
         )
         return _render_form(request, survey, form)
@@ -153,7 +180,7 @@ def survey_form(request, municipality, slug):
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
-    structure = _structure(survey)
+    structure = _structure(survey, current)
     if not post.keys() <= structure.plan.known_names:
         return _refuse(request, survey, "unknown", 400)
     invitation = survey.mode == Survey.Mode.INVITATION

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from surveys import security
 from surveys.models import Answer, Invitation, Response, SubmissionNonce, Survey
-from tests.surveys.conftest import choice, get_token, valid_data
+from tests.surveys.conftest import choice, get_token, save_queries, valid_data
 
 pytestmark = pytest.mark.django_db
 
@@ -290,19 +290,18 @@ def test_submitting_runs_the_same_number_of_queries_whatever_the_number_of_quest
     small, large = count(small_survey), count(survey)
     assert small == large
     data = valid_data(client, small_survey)
-    # survey (its questions, choices and districts come from the cache, put
-    # there when the form was shown); savepoint, nonce, response, answers
-    # (one bulk insert), release.
-    with django_assert_num_queries(6):
+    # The survey, its questions, choices and districts were read when the
+    # form was shown; the POST only saves.
+    with django_assert_num_queries(save_queries()):
         client.post(small_survey.get_absolute_url(), data)
-    # After a change in the admin the structure is read again: questions,
-    # choices and districts.
+    # After a change in the admin the survey and its structure are read
+    # again: survey, questions, choices and districts.
     from portal import page_cache
 
     page_cache.invalidate(small_survey.municipality)
     data = valid_data(client, small_survey)
     page_cache.invalidate(small_survey.municipality)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(save_queries() + 4):
         client.post(small_survey.get_absolute_url(), data)
 
 
@@ -412,3 +411,16 @@ def test_the_service_saves_a_nonce_once(survey):
     assert services.response_submit(survey=survey, token=token, submission=submission) is True
     assert services.response_submit(survey=survey, token=token, submission=submission) is False
     assert Response.objects.count() == 1 and Answer.objects.count() == 1
+
+
+def test_a_survey_saved_anywhere_shows_at_once_on_its_form(client, survey):
+    """Each process keeps a copy of the survey behind a form; saving the
+    survey (admin, service or shell) makes every copy give way."""
+    url = survey.get_absolute_url()
+    assert survey.title in client.get(url).content.decode()
+    survey.title = "Trygghetsenkät hösten 2026, förlängd"
+    survey.closes_at = timezone.now() - timedelta(seconds=1)
+    survey.save()
+    page = client.get(url).content.decode()
+    assert "Trygghetsenkät hösten 2026, förlängd" in page
+    assert 'name="token"' not in page  # closed: no form
