@@ -171,15 +171,50 @@ def _stored_headers(response) -> dict:
     }
 
 
+# What each path was found to be, per URLconf: the URLs do not change
+# while the process runs, so a path is resolved here once, not per request.
+_PUBLIC_PATHS: dict[tuple[str, str], bool] = {}
+_PUBLIC_PATHS_SIZE = 10_000
+
+
 def _is_public_page(path_info: str) -> bool:
-    """Whether the view at this path is a `cached_public_page` (Django
-    resolves the path again for a miss; resolving is cheap, a cache round
-    trip for every form and every missing page is not)."""
+    """Whether the view at this path is a `cached_public_page`: only those
+    cost a cache round trip, not every form and every missing page."""
+    key = (settings.ROOT_URLCONF, path_info)
+    known = _PUBLIC_PATHS.get(key)
+    if known is not None:
+        return known
     try:
         match = get_resolver().resolve(path_info)
     except Resolver404:
-        return False
-    return getattr(match.func, PUBLIC_PAGE_MARK, False)
+        known = False
+    else:
+        known = getattr(match.func, PUBLIC_PAGE_MARK, False)
+    if len(_PUBLIC_PATHS) >= _PUBLIC_PATHS_SIZE:
+        _PUBLIC_PATHS.clear()
+    _PUBLIC_PATHS[key] = known
+    return known
+
+
+# Recently served pages, in this process: a hit then fetches only the
+# version numbers from the cache, not the page (tens of kilobytes). A copy
+# is used for LOCAL_SECONDS at most, so a page's time-driven changes show
+# at most that much later than PUBLIC_PAGE_CACHE_SECONDS says; a change
+# that bumps a version shows at once, as the versions are always checked.
+LOCAL_SECONDS = 10
+_LOCAL_SIZE = 64
+_LOCAL: dict[str, tuple[float, tuple]] = {}
+
+
+def _remember_locally(key: str, entry: tuple, now: float) -> None:
+    if key not in _LOCAL and len(_LOCAL) >= _LOCAL_SIZE:
+        _LOCAL.pop(next(iter(_LOCAL)))
+    _LOCAL[key] = (now + LOCAL_SECONDS, entry)
+
+
+def forget_local_copies() -> None:
+    """Drop this process' copies (tests, after clearing the cache)."""
+    _LOCAL.clear()
 
 
 class PublicPageCacheMiddleware:
@@ -205,6 +240,14 @@ class PublicPageCacheMiddleware:
         slug = path_slug(request.path_info)
         key = page_key(request_language(request), request.path)
         m_key = _municipality_version_key(slug)
+        now = time.monotonic()
+        local = _LOCAL.get(key)
+        if local is not None and local[0] > now:
+            # This process has a recent copy: ask the cache only for the
+            # version numbers, not for the whole page again.
+            found = cache.get_many([SITE_VERSION, m_key])
+            if _is_fresh(local[1], slug, (found.get(SITE_VERSION), found.get(m_key))):
+                return _served(local[1])
         found = cache.get_many([key, SITE_VERSION, m_key])
         entry = found.get(key)
         if (
@@ -212,6 +255,7 @@ class PublicPageCacheMiddleware:
             and _is_fresh(entry, slug, (found.get(SITE_VERSION), found.get(m_key)))
             and entry[4]
         ):
+            _remember_locally(key, entry, now)
             return _served(entry)
         setattr(request, _LOOKUP, (key, slug, found))
         response = self.get_response(request)

@@ -13,9 +13,13 @@ PASSWORD = "secret-password-123"
 def _clear_cache():
     from django.core.cache import cache
 
+    from portal import page_cache
+
     cache.clear()
+    page_cache.forget_local_copies()
     yield
     cache.clear()
+    page_cache.forget_local_copies()
 
 
 @pytest.fixture

@@ -305,3 +305,43 @@ def test_a_path_no_public_page_can_have_is_not_looked_up(client, db):
         for path in ["/a b/", "/" + "x" * 300 + "/", "/wp-login.php", "/%C3%B6/"]:
             assert client.get(path).status_code == 404
     assert not get_many.called
+
+
+def test_a_repeated_hit_fetches_only_the_version_numbers(client, osthammar):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    client.get("/osthammar/")  # miss: stored
+    client.get("/osthammar/")  # hit: this process keeps a copy
+    with mock.patch.object(
+        LocMemCache, "get_many", autospec=True, side_effect=LocMemCache.get_many
+    ) as get_many:
+        response = client.get("/osthammar/")
+    assert response["X-Page-Cache"] == "hit"
+    assert get_many.call_count == 1
+    asked = get_many.call_args.args[1]
+    assert sorted(asked) == sorted([page_cache.SITE_VERSION, "pagever:m:osthammar"])
+
+
+def test_this_process_copy_gives_way_to_a_change_and_to_time(client, osthammar):
+    client.get("/osthammar/")
+    assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
+    osthammar.name = "Östhammars kommun (ändrad)"
+    osthammar.save()
+    page_cache.invalidate(osthammar)
+    response = client.get("/osthammar/")
+    assert "X-Page-Cache" not in response
+    assert "Östhammars kommun (ändrad)" in response.content.decode()
+    # The copy is kept LOCAL_SECONDS at most: then the page comes from the
+    # shared cache again.
+    assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
+    later = page_cache.time.monotonic() + page_cache.LOCAL_SECONDS + 1
+    from django.core.cache.backends.locmem import LocMemCache
+
+    with (
+        mock.patch.object(page_cache.time, "monotonic", return_value=later),
+        mock.patch.object(
+            LocMemCache, "get_many", autospec=True, side_effect=LocMemCache.get_many
+        ) as get_many,
+    ):
+        assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
+    assert "page:sv:/osthammar/" in get_many.call_args.args[1]
