@@ -5,9 +5,11 @@ README, "Workers and pool"."""
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, two per two cores: measured faster than gthread here, and
-# one request per process keeps the database pool small (DB_POOL_MAX).
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Sync workers, two per core: a sync worker waits idle while PostgreSQL
+# commits a submission or Redis answers, and a second one per core uses that
+# time (`make bench`: four workers on two cores served every target faster
+# than two). One request per process keeps each database pool small.
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "sync"
 # A sync worker that runs one request longer than this is killed. The
 # longest requests are officials' exports and results at a million

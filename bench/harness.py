@@ -91,7 +91,7 @@ class Server:
             self.process.kill()
 
 
-def start_gunicorn(env: dict, *, port: int, workers: int = 2) -> Server:
+def start_gunicorn(env: dict, *, port: int, workers: int = 4) -> Server:
     # The deployment's own settings (gunicorn.conf.py), on the bench's port.
     cmd = [
         str(BIN / "gunicorn"),

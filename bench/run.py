@@ -335,8 +335,9 @@ def main() -> None:
         "BEGIN;\nINSERT INTO bench_ceiling (created) VALUES (CURRENT_DATE);\nCOMMIT;\n"
     )
 
-    print(f"== gunicorn on 127.0.0.1:{PORT} (2 sync workers, production settings)", flush=True)
-    server = harness.start_gunicorn(env, port=PORT)
+    workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+    print(f"== gunicorn on 127.0.0.1:{PORT} ({workers} sync workers, production settings)")
+    server = harness.start_gunicorn(env, port=PORT, workers=workers)
     sampler = MemorySampler(server)
     sampler.start()
     measurements: dict[str, list[harness.WrkResult]] = {}
@@ -419,6 +420,7 @@ def main() -> None:
         export_size=export_size,
         peak_rss=sampler.peak,
         pages=pages,
+        workers=workers,
     )
     print(f"== Wrote {args.output}")
 
@@ -472,7 +474,7 @@ def write_results(path: Path, **r) -> None:
         "",
         f"Run by `make bench` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {platform.node()}: "
         f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-        f"PostgreSQL on loopback, Redis cache. gunicorn: 2 sync workers, psycopg pool max "
+        f"PostgreSQL on loopback, Redis cache. gunicorn: {r['workers']} sync workers, psycopg pool max "
         f"{os.environ.get('DB_POOL_MAX')}. wrk: 2 threads, {r['args'].connections} connections, "
         f"{r['args'].seconds} s per measurement, {r['args'].rounds} interleaved rounds; figures are "
         "median (min–max). The load generator shares the machine's cores with the server and the "

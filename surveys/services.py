@@ -4,6 +4,7 @@ invitation codes of fieldwork."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -230,10 +231,8 @@ new_response AS (
 ),
 answers AS (
     INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id)
-    SELECT new_response.id, a.question_id, a.choice_id, a.text, a.district_id
-    FROM new_response,
-        unnest(%(questions)s::bigint[], %(choices)s::bigint[], %(texts)s::text[],
-               %(districts)s::bigint[]) AS a(question_id, choice_id, text, district_id)
+    SELECT new_response.id, a.q, a.c, a.t, a.d
+    FROM new_response, jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint)
 )
 SELECT (SELECT count(*) FROM open_survey), (SELECT count(*) FROM new_response)
 """
@@ -261,10 +260,14 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
         "date": timezone.localdate(),
         "language": submission.language,
         "channel": Response.Channel.WEB.value,
-        "questions": [a.question_id for a in answers],
-        "choices": [a.choice_id for a in answers],
-        "texts": [a.text for a in answers],
-        "districts": [a.district_id for a in answers],
+        # One JSON text rather than four arrays: the driver quotes one string
+        # instead of converting every value.
+        "answers": json.dumps(
+            [
+                {"q": a.question_id, "c": a.choice_id, "t": a.text, "d": a.district_id}
+                for a in answers
+            ]
+        ),
         "code": security.code_hash(submission.code) if invitation else None,
     }
     with connection.cursor() as cursor:

@@ -97,6 +97,11 @@ def test_random_choice_ids_are_validated_against_their_question(client, survey, 
             .exclude(choice__question=models_F_question())
             .exists()
         )
+        # Free text comes back exactly as sent (less the outer whitespace),
+        # whatever quotes, backslashes or JSON-like content it holds.
+        if text.strip():
+            saved = Answer.objects.filter(question__key="forslag").order_by("-id").first()
+            assert saved is not None and saved.text == text.strip()
     _assert_all_or_nothing()
 
 
