@@ -34,6 +34,7 @@ from bench.run import configure, create_database
 
 PORT = int(os.environ.get("LOADTEST_PORT", "8300"))
 RESULTS = ROOT / "docs" / "loadtest-results.md"
+WORKERS = int(os.environ.get("GUNICORN_WORKERS", "4"))  # as gunicorn.conf.py
 
 
 def restart_postgres() -> float:
@@ -124,7 +125,7 @@ def main() -> None:
     total = sum(len(plan) for plan in plans)
     print(f"== {args.clients} clients, {total} submissions, limit {args.limit}/h", flush=True)
 
-    server = harness.start_gunicorn(env, port=PORT)
+    server = harness.start_gunicorn(env, port=PORT, workers=WORKERS)
     outcomes: Counter = Counter()
     latencies: list[float] = []
     saved_answers: dict[str, int] = {}  # token of each acknowledged body -> answers
@@ -175,10 +176,12 @@ def main() -> None:
                 elif status == 302:
                     outcomes["saved"] += 1
                     saved_answers[token_value] = answers
+                    # Only once the restart is over (both ends recorded):
+                    # saves that finish while it is still stopping do not count.
                     if (
-                        restart_window
+                        len(restart_window) == 2
                         and not first_ok_after_restart
-                        and time.monotonic() > restart_window[-1]
+                        and time.monotonic() > restart_window[1]
                     ):
                         first_ok_after_restart.append(time.monotonic())
                 elif status == 400:
@@ -243,7 +246,7 @@ def main() -> None:
         "# Load test results",
         "",
         f"Run by `make loadtest` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores; "
-        f"gunicorn 2 sync workers, PostgreSQL and Redis on loopback; {args.clients} concurrent clients "
+        f"gunicorn {WORKERS} sync workers, PostgreSQL and Redis on loopback; {args.clients} concurrent clients "
         f"(X-Forwarded-For behind one trusted proxy), rate limit {args.limit}/h per client.",
         "",
         f"- Requests: {sum(outcomes.values())} in {elapsed:.0f} s = {sum(outcomes.values()) / elapsed:.0f} req/s",
