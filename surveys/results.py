@@ -4,6 +4,13 @@ Every function here runs a fixed number of aggregate queries (COUNT …
 GROUP BY, filtered aggregates), whatever the number of responses; nothing
 loads responses into Python to count them.
 
+Answers are found through their question, never through their response:
+an answer's question always belongs to its response's survey (the only
+writers, `services.response_submit` and `generate`, take question ids from
+the survey's own structure), and the (question, choice) index then reads
+this survey's answers alone, where a join to the responses scans the
+answers of every survey in the installation.
+
 Small-cell suppression (`suppress`): in a breakdown, a cell with fewer than
 5 responses is hidden (0–4), and a group with fewer than 5 respondents is
 hidden altogether. Hidden values must not be recoverable from the totals
@@ -48,7 +55,7 @@ def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) ->
     `exclude_keys`; k = those of them who chose one of `choice_keys`.
     Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
     """
-    qs = Answer.objects.filter(response__survey=survey, question__key=question_key)
+    qs = Answer.objects.filter(question__survey=survey, question__key=question_key)
     if exclude_keys:
         qs = qs.exclude(choice__key__in=list(exclude_keys))
     row = qs.aggregate(
@@ -64,18 +71,18 @@ def share_per_survey(
     """share() for several surveys at once, in one query (GROUP BY survey):
     {survey id: (k, n)}; a survey without answers to the question is absent."""
     ids = [s.pk if hasattr(s, "pk") else s for s in surveys]
-    qs = Answer.objects.filter(response__survey_id__in=ids, question__key=question_key)
+    qs = Answer.objects.filter(question__survey_id__in=ids, question__key=question_key)
     if exclude_keys:
         qs = qs.exclude(choice__key__in=list(exclude_keys))
     rows = (
-        qs.values("response__survey_id")
+        qs.values("question__survey_id")
         .annotate(
             k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
             n=Count("response_id", distinct=True),
         )
         .order_by()
     )
-    return {row["response__survey_id"]: (row["k"], row["n"]) for row in rows}
+    return {row["question__survey_id"]: (row["k"], row["n"]) for row in rows}
 
 
 def share_by(
@@ -87,7 +94,7 @@ def share_by(
     background = Answer.objects.filter(
         response_id=OuterRef("response_id"), question__survey=survey, question__key=by_key
     ).values("choice__key")[:1]
-    qs = Answer.objects.filter(response__survey=survey, question__key=question_key)
+    qs = Answer.objects.filter(question__survey=survey, question__key=question_key)
     if exclude_keys:
         qs = qs.exclude(choice__key__in=list(exclude_keys))
     rows = (
@@ -172,15 +179,16 @@ def overall(survey: Survey, *, public: bool = False, questions=None) -> list[Que
     question. `public=True` hides counts under 5 (with complementary
     suppression within the question)."""
     questions = questions if questions is not None else questions_of(survey)
+    ids = [q.pk for q in questions]
     counts = {
         (row["question_id"], row["choice_id"]): row["n"]
-        for row in Answer.objects.filter(response__survey=survey, choice__isnull=False)
+        for row in Answer.objects.filter(question_id__in=ids, choice__isnull=False)
         .values("question_id", "choice_id")
         .annotate(n=Count("id"))
         .order_by()
     }
     answered = dict(
-        Answer.objects.filter(response__survey=survey)
+        Answer.objects.filter(question_id__in=ids)
         .values("question_id")
         .annotate(n=Count("response_id", distinct=True))
         .order_by()
@@ -249,14 +257,14 @@ def breakdown(survey: Survey, question: Question, by: Question, language="sv") -
         "choice_id"
     )[:1]
     rows = (
-        Answer.objects.filter(response__survey=survey, question=question, choice__isnull=False)
+        Answer.objects.filter(question=question, choice__isnull=False)
         .annotate(bg=Subquery(background))
         .values("bg", "choice_id")
         .annotate(n=Count("response_id", distinct=True))
         .order_by()
     )
     totals_rows = (
-        Answer.objects.filter(response__survey=survey, question=question)
+        Answer.objects.filter(question=question)
         .annotate(bg=Subquery(background))
         .values("bg")
         .annotate(n=Count("response_id", distinct=True))

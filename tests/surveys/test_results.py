@@ -165,3 +165,36 @@ def test_the_public_results_page_runs_a_fixed_number_of_queries(
     page_cache.invalidate(None)  # generated in bulk, outside the services
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(survey.get_results_url())
+
+
+def test_a_surveys_results_count_its_own_responses_only(survey, closed_survey):
+    """Results find answers through the survey's questions; with two
+    surveys of the same template side by side, each counts exactly the
+    answers of its own responses."""
+    from django.db.models import Count
+
+    generate_responses(survey, 40, seed=21)
+    generate_responses(closed_survey, 70, seed=22)
+    for s in (survey, closed_survey):
+        expected = {
+            (r["question_id"], r["choice_id"]): r["n"]
+            for r in Answer.objects.filter(response__survey=s, choice__isnull=False)
+            .values("question_id", "choice_id")
+            .annotate(n=Count("id"))
+        }
+        got = {
+            (q.question.pk, c.choice.pk): c.count
+            for q in results.overall(s)
+            for c in q.choices
+            if c.count
+        }
+        assert got == expected
+        respondents = {q.question.key: q.n for q in results.overall(s)}
+        assert respondents["trygghet_ute_kvall"] == Response.objects.filter(survey=s).count()
+    k, n = results.ntu_headline(closed_survey)
+    assert 0 <= k <= n
+    assert 0 < n <= 70
+    assert results.share_per_survey([survey, closed_survey], "kon", ["kvinna"]).keys() == {
+        survey.pk,
+        closed_survey.pk,
+    }
