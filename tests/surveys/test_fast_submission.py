@@ -195,6 +195,16 @@ def hostile_pairs(draw, survey, questions, districts, *, invitation=False):
 # --- properties ----------------------------------------------------------
 
 
+def _prepared(survey, request, invitation: bool, strict: bool, data):
+    """The survey in the mode and shape a property runs with: (questions,
+    districts, a drawn language)."""
+    if strict:
+        request.getfixturevalue("strict_survey")
+    survey.mode = Survey.Mode.INVITATION if invitation else Survey.Mode.OPEN
+    questions, districts = structure(survey)
+    return questions, districts, data.draw(st.sampled_from(["sv", "en", "fi"]))
+
+
 @pytest.mark.parametrize("invitation", [False, True])
 @pytest.mark.parametrize("strict", [False, True])
 @HYPOTHESIS
@@ -202,11 +212,7 @@ def hostile_pairs(draw, survey, questions, districts, *, invitation=False):
 def test_valid_browser_data_takes_the_fast_path_and_matches_the_form(
     survey, request, invitation, strict, data
 ):
-    if strict:
-        request.getfixturevalue("strict_survey")
-    survey.mode = Survey.Mode.INVITATION if invitation else Survey.Mode.OPEN
-    questions, districts = structure(survey)
-    language = data.draw(st.sampled_from(["sv", "en", "fi"]))
+    questions, districts, language = _prepared(survey, request, invitation, strict, data)
     pairs = data.draw(browser_pairs(questions, districts, invitation=invitation))
     fast, form = check_agrees(survey, questions, districts, query_dict(pairs), language)
     assert form.is_valid(), form.errors
@@ -220,11 +226,7 @@ def test_valid_browser_data_takes_the_fast_path_and_matches_the_form(
 def test_whatever_the_fast_path_accepts_the_form_accepts_identically(
     survey, request, invitation, strict, data
 ):
-    if strict:
-        request.getfixturevalue("strict_survey")
-    survey.mode = Survey.Mode.INVITATION if invitation else Survey.Mode.OPEN
-    questions, districts = structure(survey)
-    language = data.draw(st.sampled_from(["sv", "en", "fi"]))
+    questions, districts, language = _prepared(survey, request, invitation, strict, data)
     pairs = data.draw(hostile_pairs(survey, questions, districts, invitation=invitation))
     fast, form = check_agrees(survey, questions, districts, query_dict(pairs), language)
     event("fast path" if fast is not None else "form valid" if form.is_valid() else "invalid")
