@@ -94,8 +94,8 @@ def _structure(survey, current: tuple | None = None) -> Structure:
     return structure
 
 
-def _build_form(survey, language, *, data=None, initial=None, structure=None):
-    questions, districts, _ = structure or _structure(survey)
+def _build_form(survey, language, structure: Structure, *, data=None, initial=None):
+    questions, districts, _ = structure
     return SurveyForm(
         data,
         initial=initial,
@@ -144,12 +144,13 @@ def survey_form(request, municipality, slug):
             },
             status=403 if request.method == "POST" else 200,
         )
+    structure = _structure(survey, current)
     if request.method == "GET":
         language = _language(survey, request.GET.get("sprak"))
         form = _build_form(
             survey,
             language,
-            structure=_structure(survey, current),
+            structure,
             initial={"token": security.token_issue(survey), "form_language": language},
         )
         return _render_form(request, survey, form)
@@ -160,7 +161,7 @@ def survey_form(request, municipality, slug):
         # Language switch: re-render what was filled in, in the other
         # language, without validating or saving anything.
         language = _language(survey, switch_to)
-        filled = _build_form(survey, language)
+        filled = _build_form(survey, language, structure)
         initial = initial_from_data(filled, post)
         initial["form_language"] = language
         try:
@@ -168,7 +169,7 @@ def survey_form(request, municipality, slug):
             initial["token"] = post.get("token")
         except security.TokenError:
             initial["token"] = security.token_issue(survey)
-        form = _build_form(survey, language, initial=initial)
+        form = _build_form(survey, language, structure, initial=initial)
         return _render_form(request, survey, form)
 
     language = _language(survey, post.get("form_language"))
@@ -180,7 +181,6 @@ def survey_form(request, municipality, slug):
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
-    structure = _structure(survey, current)
     if not post.keys() <= structure.plan.known_names:
         return _refuse(request, survey, "unknown", 400)
     invitation = survey.mode == Survey.Mode.INVITATION
@@ -189,7 +189,7 @@ def survey_form(request, municipality, slug):
     form = None
     submission = structure.plan.submission(post, language=language, invitation=invitation)
     if submission is None:
-        form = _build_form(survey, language, data=post, structure=structure)
+        form = _build_form(survey, language, structure, data=post)
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
         submission = form.submission()
@@ -209,7 +209,7 @@ def _code_unknown(request, survey, language, post, form, structure):
     if form is None:
         # The fast path gave the submission: the form is built only now,
         # to show the answers again with the message at the code.
-        form = _build_form(survey, language, data=post, structure=structure)
+        form = _build_form(survey, language, structure, data=post)
         form.is_valid()
     form.add_error("code", form.texts["code_unknown"])
     return _render_form(request, survey, form, status=400)

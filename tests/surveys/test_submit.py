@@ -424,3 +424,21 @@ def test_a_survey_saved_anywhere_shows_at_once_on_its_form(client, survey):
     page = client.get(url).content.decode()
     assert "Trygghetsenkät hösten 2026, förlängd" in page
     assert 'name="token"' not in page  # closed: no form
+
+
+def test_the_language_switch_reads_nothing_again(client, survey, django_assert_num_queries):
+    """The survey and its structure come from this process' copies, looked
+    up under the content versions read once per request."""
+    from unittest import mock
+
+    from portal import page_cache
+
+    data = valid_data(client, survey)
+    del data["send"]
+    data["language"] = "en"
+    with (
+        mock.patch.object(page_cache, "versions", wraps=page_cache.versions) as versions,
+        django_assert_num_queries(0),
+    ):
+        assert client.post(survey.get_absolute_url(), data).status_code == 200
+    assert versions.call_count == 1
