@@ -122,10 +122,7 @@ def _touch(pledge_id: int, **fields) -> None:
     municipality_id = (
         Pledge.objects.filter(pk=pledge_id).values_list("municipality_id", flat=True).first()
     )
-    # Now, and again after the commit: a page rendered by a concurrent
-    # request from the old data in between would otherwise stay cached.
     page_cache.invalidate(municipality_id)
-    transaction.on_commit(lambda: page_cache.invalidate(municipality_id))
 
 
 def _void_stale(locked: Pledge, fingerprint: str, user) -> list[Adoption]:

@@ -43,6 +43,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver
 from django.utils import translation
@@ -67,7 +68,17 @@ def _municipality_version_key(slug_or_id) -> str:
 
 def invalidate(municipality=None) -> None:
     """New version for one municipality's pages (a Municipality, its slug
-    or its id), or for the whole site when None."""
+    or its id), or for the whole site when None.
+
+    Inside a transaction the version is bumped now and again after the
+    commit: a page rendered by a concurrent request from the old data in
+    between would otherwise stay cached under the new version."""
+    _bump(municipality)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _bump(municipality))
+
+
+def _bump(municipality) -> None:
     if municipality is None:
         cache.set(SITE_VERSION, time.time_ns(), None)
         return

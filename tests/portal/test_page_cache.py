@@ -345,3 +345,21 @@ def test_this_process_copy_gives_way_to_a_change_and_to_time(client, osthammar):
     ):
         assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
     assert "page:sv:/osthammar/" in get_many.call_args.args[1]
+
+
+def test_invalidating_inside_a_transaction_bumps_again_after_the_commit(
+    osthammar, django_capture_on_commit_callbacks
+):
+    """A page rendered between the change and its commit (from the old
+    data, under the new version) must not outlive the commit: every caller
+    (admin, pledge services, survey saves) gets the second bump."""
+    from django.db import transaction
+
+    before = page_cache.versions("osthammar")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        page_cache.invalidate(osthammar)
+        during = page_cache.versions("osthammar")
+    after = page_cache.versions("osthammar")
+    assert len(callbacks) == 1
+    assert before[1] != during[1] != after[1]
+    assert before[0] == after[0]  # the site-wide version is left alone
