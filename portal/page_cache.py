@@ -18,7 +18,7 @@ version numbers read before rendering, and marks the response as storable;
 the middleware stores it on the way out, with its final headers, unless it
 is not a plain 200, is streamed, sets a cookie (a CSRF token, a session),
 varies on Cookie or touched the session (so it may depend on who asked).
-Without the middleware the decorator looks up and stores by itself.
+Without the middleware nothing is cached (a settings test pins it in place).
 
 Invalidation is by version: every page of a municipality is stored with
 the version numbers current when it was rendered, and a change bumps the
@@ -30,8 +30,8 @@ time-driven changes (a scheduled pledge going public, a new year's pledge
 becoming current, a survey opening) show within that time.
 
 A page's municipality is its first path segment (every municipality URL is
-`/<municipality>/...`); a view's `municipality` keyword must agree with it
-for the middleware to serve the page (the decorator serves it otherwise).
+`/<municipality>/...`); a view whose `municipality` keyword disagrees with
+it is rendered fresh every time.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from django.core.exceptions import DisallowedHost
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver
-from django.utils import translation
 from django.utils.cache import has_vary_header
 
 from portal.middleware import request_language
@@ -56,7 +55,8 @@ SITE_VERSION = "pagever:site"
 # The middleware's lookup, handed to the decorator on the request:
 # (page key, slug, the get_many result).
 _LOOKUP = "_public_page_lookup"
-# The decorator's permission to store, on the response: (key, versions, slug).
+# The decorator's permission to store, on the response: (key, versions, slug);
+# the key is the middleware's own.
 _STORE = "_public_page_store"
 # Set on every view the decorator wraps.
 PUBLIC_PAGE_MARK = "cached_public_page"
@@ -137,13 +137,12 @@ def cacheable(request) -> bool:
     )
 
 
-# A stored page: (versions, slug, body, headers, final). `final` is true
-# when the middleware stored it (the headers are the ones the client got);
-# the middleware serves only those.
+# A stored page: (versions, slug, body, headers), the headers being the
+# ones the client of the stored response got.
 def _is_fresh(entry, slug: str, current: tuple) -> bool:
     return (
         type(entry) is tuple
-        and len(entry) == 5
+        and len(entry) == 4
         and entry[1] == slug
         and entry[0] == current
         and None not in current
@@ -261,69 +260,47 @@ class PublicPageCacheMiddleware:
                 return _served(local[1])
         found = cache.get_many([key, SITE_VERSION, m_key])
         entry = found.get(key)
-        if (
-            entry is not None
-            and _is_fresh(entry, slug, (found.get(SITE_VERSION), found.get(m_key)))
-            and entry[4]
+        if entry is not None and _is_fresh(
+            entry, slug, (found.get(SITE_VERSION), found.get(m_key))
         ):
             _remember_locally(key, entry, now)
             return _served(entry)
         setattr(request, _LOOKUP, (key, slug, found))
         response = self.get_response(request)
         store = getattr(response, _STORE, None)
-        if store is not None and store[0] == key and _storable(request, response):
+        if store is not None and _storable(request, response):
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
             cache.set(
                 key,
-                (store[1], store[2], response.content, _stored_headers(response), True),
+                (store[1], store[2], response.content, _stored_headers(response)),
                 settings.PUBLIC_PAGE_CACHE_SECONDS,
             )
         return response
 
 
 def cached_public_page(view):
-    """Cache a public GET page. The view's `municipality` keyword (a slug;
-    else the first path segment) picks the municipality version. Behind
-    PublicPageCacheMiddleware the middleware serves and stores the page;
-    without it the decorator does both."""
+    """Mark a public GET page for PublicPageCacheMiddleware, which serves
+    and stores it; the view's `municipality` keyword, if any, must be the
+    first path segment (the middleware's slug). Without the middleware's
+    lookup on the request (a request that may not be cached, or no
+    middleware) the page is simply rendered."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not cacheable(request):
-            return view(request, *args, **kwargs)
-        slug = kwargs.get("municipality")
-        if slug is None:
-            slug = path_slug(request.path_info)
-        key = page_key(translation.get_language(), request.path)
-        m_key = _municipality_version_key(slug)
         lookup = getattr(request, _LOOKUP, None)
-        if lookup is not None and lookup[0] == key and lookup[1] == slug:
-            # The middleware looked and missed: no second round trip.
-            found = lookup[2]
-        else:
-            found = cache.get_many([key, SITE_VERSION, m_key])
-            entry = found.get(key)
-            if entry is not None and _is_fresh(
-                entry, slug, (found.get(SITE_VERSION), found.get(m_key))
-            ):
-                return _served(entry)
+        if lookup is None:
+            return view(request, *args, **kwargs)
+        key, slug, found = lookup
+        if kwargs.get("municipality", slug) != slug:
+            return view(request, *args, **kwargs)
         # Read before rendering: a change during rendering bumps a version,
         # so the stored copy is stale at once, never wrong.
-        current = (found.get(SITE_VERSION), found.get(m_key))
+        current = (found.get(SITE_VERSION), found.get(_municipality_version_key(slug)))
         if None in current:
             current = versions(slug)
         response = view(request, *args, **kwargs)
-        if not _storable(request, response):
-            return response
-        if lookup is not None:
-            setattr(response, _STORE, (key, current, slug))
-            return response
-        if hasattr(response, "render") and callable(response.render):
-            response.render()
-        cache.set(
-            key,
-            (current, slug, response.content, _stored_headers(response), False),
-            settings.PUBLIC_PAGE_CACHE_SECONDS,
-        )
+        setattr(response, _STORE, (key, current, slug))
         return response
 
     setattr(wrapper, PUBLIC_PAGE_MARK, True)
