@@ -73,15 +73,18 @@ def invalidate(municipality=None) -> None:
     Inside a transaction the version is bumped now and again after the
     commit: a page rendered by a concurrent request from the old data in
     between would otherwise stay cached under the new version."""
-    _bump(municipality)
+    keys = [SITE_VERSION] if municipality is None else _version_keys(municipality)
+
+    def bump():
+        now = time.time_ns()
+        cache.set_many(dict.fromkeys(keys, now), None)
+
+    bump()
     if connection.in_atomic_block:
-        transaction.on_commit(lambda: _bump(municipality))
+        transaction.on_commit(bump)
 
 
-def _bump(municipality) -> None:
-    if municipality is None:
-        cache.set(SITE_VERSION, time.time_ns(), None)
-        return
+def _version_keys(municipality) -> list[str]:
     from portal.models import Municipality
 
     if isinstance(municipality, Municipality):
@@ -90,8 +93,7 @@ def _bump(municipality) -> None:
         slugs = list(Municipality.objects.filter(pk=municipality).values_list("slug", flat=True))
     else:
         slugs = [municipality]
-    now = time.time_ns()
-    cache.set_many({_municipality_version_key(slug): now for slug in slugs}, None)
+    return [_municipality_version_key(slug) for slug in slugs]
 
 
 def versions(slug: str) -> tuple:

@@ -362,3 +362,20 @@ def test_invalidating_inside_a_transaction_bumps_again_after_the_commit(
     assert len(callbacks) == 1
     assert before[1] != during[1] != after[1]
     assert before[0] == after[0]  # the site-wide version is left alone
+
+
+def test_invalidating_by_id_looks_the_slug_up_once(osthammar, django_capture_on_commit_callbacks):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    before = page_cache.versions("osthammar")
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        page_cache.invalidate(osthammar.pk)
+    assert len(callbacks) == 1
+    lookups = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(lookups) == 1
+    assert page_cache.versions("osthammar")[1] != before[1]
