@@ -157,12 +157,24 @@ def test_missing_required_answers_are_listed_in_swedish(client, survey):
     assert Response.objects.count() == 0
 
 
-def test_errors_are_given_in_the_chosen_language(client, survey):
-    data = valid_data(client, survey, form_language="fi")
+@pytest.mark.parametrize(
+    ("language", "required", "too_long"),
+    [
+        ("sv", "Svara på frågan.", "Svaret är för långt (högst 1000 tecken)."),
+        ("en", "Please answer the question.", "The answer is too long (at most 1000 characters)."),
+        ("fi", "Vastaa kysymykseen.", "Vastaus on liian pitkä (enintään 1000 merkkiä)."),
+    ],
+)
+def test_errors_are_given_in_the_chosen_language(client, survey, language, required, too_long):
+    data = valid_data(client, survey, form_language=language, q_forslag="x" * 1001)
     del data["q_trygghet_ute_kvall"]
-    page = client.post(survey.get_absolute_url(), data).content.decode()
-    assert "Vastaa kysymykseen." in page
-    assert 'lang="fi"' in page
+    response = client.post(survey.get_absolute_url(), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="error-summary"' in page
+    assert required in page and too_long in page
+    assert f'lang="{language}"' in page
+    assert Response.objects.count() == 0
 
 
 @pytest.mark.parametrize(
