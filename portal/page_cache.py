@@ -48,6 +48,7 @@ from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver
 from django.utils.cache import has_vary_header
 
+from portal.memo import ProcessMemo
 from portal.middleware import request_language
 
 SITE_VERSION = "pagever:site"
@@ -185,8 +186,7 @@ def _stored_headers(response) -> dict:
 
 # What each path was found to be, per URLconf: the URLs do not change
 # while the process runs, so a path is resolved here once, not per request.
-_PUBLIC_PATHS: dict[tuple[str, str], bool] = {}
-_PUBLIC_PATHS_SIZE = 10_000
+_PUBLIC_PATHS = ProcessMemo(10_000)
 
 
 def _is_public_page(path_info: str) -> bool:
@@ -202,9 +202,7 @@ def _is_public_page(path_info: str) -> bool:
         known = False
     else:
         known = getattr(match.func, PUBLIC_PAGE_MARK, False)
-    if len(_PUBLIC_PATHS) >= _PUBLIC_PATHS_SIZE:
-        _PUBLIC_PATHS.clear()
-    _PUBLIC_PATHS[key] = known
+    _PUBLIC_PATHS.put(key, known)
     return known
 
 
@@ -214,14 +212,7 @@ def _is_public_page(path_info: str) -> bool:
 # at most that much later than PUBLIC_PAGE_CACHE_SECONDS says; a change
 # that bumps a version shows at once, as the versions are always checked.
 LOCAL_SECONDS = 10
-_LOCAL_SIZE = 64
-_LOCAL: dict[str, tuple[float, tuple]] = {}
-
-
-def _remember_locally(key: str, entry: tuple, now: float) -> None:
-    if key not in _LOCAL and len(_LOCAL) >= _LOCAL_SIZE:
-        _LOCAL.pop(next(iter(_LOCAL)))
-    _LOCAL[key] = (now + LOCAL_SECONDS, entry)
+_LOCAL = ProcessMemo(64, LOCAL_SECONDS)
 
 
 def forget_local_copies() -> None:
@@ -252,20 +243,19 @@ class PublicPageCacheMiddleware:
         slug = path_slug(request.path_info)
         key = page_key(request_language(request), request.path)
         m_key = _municipality_version_key(slug)
-        now = time.monotonic()
         local = _LOCAL.get(key)
-        if local is not None and local[0] > now:
+        if local is not None:
             # This process has a recent copy: ask the cache only for the
             # version numbers, not for the whole page again.
             found = cache.get_many([SITE_VERSION, m_key])
-            if _is_fresh(local[1], slug, (found.get(SITE_VERSION), found.get(m_key))):
-                return _served(local[1])
+            if _is_fresh(local, slug, (found.get(SITE_VERSION), found.get(m_key))):
+                return _served(local)
         found = cache.get_many([key, SITE_VERSION, m_key])
         entry = found.get(key)
         if entry is not None and _is_fresh(
             entry, slug, (found.get(SITE_VERSION), found.get(m_key))
         ):
-            _remember_locally(key, entry, now)
+            _LOCAL.put(key, entry)
             return _served(entry)
         setattr(request, _LOOKUP, (key, slug, found))
         response = self.get_response(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -13,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import page_cache, scope
+from portal.memo import ProcessMemo
 from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services
 from surveys.forms import SubmissionPlan, SurveyForm, initial_from_data
@@ -39,16 +39,8 @@ class Structure(NamedTuple):
 # This process' copies, used only while the municipality's content version
 # (bumped by every admin change) is the one they were read under, and for a
 # minute at most (a change made outside the admin shows within that time).
-_MEMO_SECONDS = 60
-_MEMO_SIZE = 32
-_STRUCTURES: dict[str, Structure] = {}
-_SURVEYS: dict[tuple, tuple[float, Survey]] = {}
-
-
-def _remember(memo: dict, key, value) -> None:
-    if len(memo) >= _MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    memo[key] = value
+_STRUCTURES = ProcessMemo(32, seconds=60)
+_SURVEYS = ProcessMemo(32, seconds=60)
 
 
 def _form_survey(municipality: str, slug: str) -> tuple[Survey, tuple]:
@@ -57,12 +49,10 @@ def _form_survey(municipality: str, slug: str) -> tuple[Survey, tuple]:
     per process, not once per submission."""
     current = page_cache.versions(municipality)
     key = (municipality, slug, current)
-    now = time.monotonic()
-    memo = _SURVEYS.get(key)
-    if memo is not None and memo[0] > now:
-        return memo[1], current
-    survey = _get_survey(municipality, slug)
-    _remember(_SURVEYS, key, (now + _MEMO_SECONDS, survey))
+    survey = _SURVEYS.get(key)
+    if survey is None:
+        survey = _get_survey(municipality, slug)
+        _SURVEYS.put(key, survey)
     return survey, current
 
 
@@ -90,7 +80,7 @@ def _structure(survey, current: tuple | None = None) -> Structure:
         cache.set(key, shared, 3600)
     questions, districts = shared
     structure = Structure(questions, districts, SubmissionPlan(questions, districts))
-    _remember(_STRUCTURES, key, structure)
+    _STRUCTURES.put(key, structure)
     return structure
 
 
