@@ -29,7 +29,7 @@ _STRUCTURE: dict[int, tuple[list, list]] = {}
 def _structure(survey: Survey) -> tuple[list, list]:
     if survey.pk not in _STRUCTURE:
         _STRUCTURE[survey.pk] = (
-            list(survey.questions.with_choices().order_by("section__position", "position", "id")),
+            list(survey.questions.in_form_order()),
             [str(pk) for pk in survey.municipality.districts.values_list("pk", flat=True)],
         )
     return _STRUCTURE[survey.pk]

@@ -45,9 +45,7 @@ def columns(questions: list[Question]) -> list[tuple[str, tuple]]:
 def rows(survey: Survey):
     """Header, then one list per response. Three queries (questions with
     choices, responses, answers), streamed in response order."""
-    questions = list(
-        survey.questions.with_choices().order_by("section__position", "position", "id")
-    )
+    questions = list(survey.questions.in_form_order())
     cols = columns(questions)
     width = len(cols)
     index = {spec: i for i, (_name, spec) in enumerate(cols)}

@@ -80,9 +80,7 @@ def _scale_weights(n: int, rng_bias: float) -> list[float]:
 def generate_responses(survey: Survey, n: int, seed: int, *, improvement: float = 0.0) -> int:
     """Bulk-insert `n` generated responses; returns the number created."""
     rng = random.Random(seed)  # noqa: S311 - generated demo data, not security
-    questions = list(
-        survey.questions.with_choices().order_by("section__position", "position", "id")
-    )
+    questions = list(survey.questions.in_form_order())
     districts = list(survey.municipality.districts.all())
     district_weights = [d.population or 100 for d in districts]
     start = timezone.localdate(survey.opens_at)

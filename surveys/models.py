@@ -225,6 +225,11 @@ class QuestionQuerySet(models.QuerySet):
     def with_choices(self):
         return self.select_related("section", "group").prefetch_related("choices")
 
+    def in_form_order(self):
+        """With their choices, in the order the form shows them (by section,
+        then position): the order of results, exports and the form."""
+        return self.with_choices().order_by("section__position", "position", "id")
+
 
 class Question(models.Model):
     class Kind(models.TextChoices):

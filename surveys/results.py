@@ -166,7 +166,7 @@ class QuestionResult:
 
 
 def questions_of(survey: Survey) -> list[Question]:
-    return list(survey.questions.with_choices().order_by("section__position", "position", "id"))
+    return list(survey.questions.in_form_order())
 
 
 def response_count(survey: Survey) -> int:

@@ -73,9 +73,7 @@ def _structure(survey, current: tuple | None = None) -> Structure:
         return structure
     shared = cache.get(key)
     if shared is None:
-        questions = list(
-            survey.questions.with_choices().order_by("section__position", "position", "id")
-        )
+        questions = list(survey.questions.in_form_order())
         shared = (questions, list(survey.municipality.districts.all()))
         cache.set(key, shared, 3600)
     questions, districts = shared

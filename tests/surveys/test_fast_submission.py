@@ -38,9 +38,7 @@ CODE = "ABCDE-FGHJK"
 
 
 def structure(survey):
-    questions = list(
-        survey.questions.with_choices().order_by("section__position", "position", "id")
-    )
+    questions = list(survey.questions.in_form_order())
     return questions, list(survey.municipality.districts.all())
 
 
