@@ -454,3 +454,19 @@ def test_the_language_switch_reads_nothing_again(client, survey, django_assert_n
     ):
         assert client.post(survey.get_absolute_url(), data).status_code == 200
     assert versions.call_count == 1
+
+
+def test_a_survey_is_found_only_under_its_own_municipality(client, survey):
+    """A form posted to another municipality's address (or an unknown
+    survey) is a 404 and stores nothing, even with the survey in this
+    process' memory."""
+    from tests.factories import MunicipalityFactory
+
+    other = MunicipalityFactory(slug="tierp", name="Tierps kommun")
+    data = valid_data(client, survey)  # the form was shown: the survey is remembered
+    wrong = survey.get_absolute_url().replace("/osthammar/", f"/{other.slug}/")
+    assert client.get(wrong).status_code == 404
+    assert client.post(wrong, data).status_code == 404
+    assert client.post("/osthammar/enkat/finns-inte/", data).status_code == 404
+    assert Response.objects.count() == 0
+    assert client.post(survey.get_absolute_url(), data).status_code == 302
