@@ -54,10 +54,10 @@ from portal.middleware import request_language
 SITE_VERSION = "pagever:site"
 
 # The middleware's lookup, handed to the decorator on the request:
-# (page key, slug, the get_many result).
+# (slug, the get_many result).
 _LOOKUP = "_public_page_lookup"
-# The decorator's permission to store, on the response: (key, versions, slug);
-# the key is the middleware's own.
+# The decorator's permission to store, on the response: the version numbers
+# read before the page was rendered.
 _STORE = "_public_page_store"
 # Set on every view the decorator wraps.
 PUBLIC_PAGE_MARK = "cached_public_page"
@@ -257,15 +257,15 @@ class PublicPageCacheMiddleware:
         ):
             _LOCAL.put(key, entry)
             return _served(entry)
-        setattr(request, _LOOKUP, (key, slug, found))
+        setattr(request, _LOOKUP, (slug, found))
         response = self.get_response(request)
-        store = getattr(response, _STORE, None)
-        if store is not None and _storable(request, response):
+        rendered_under = getattr(response, _STORE, None)
+        if rendered_under is not None and _storable(request, response):
             if hasattr(response, "render") and callable(response.render):
                 response.render()
             cache.set(
                 key,
-                (store[1], store[2], response.content, _stored_headers(response)),
+                (rendered_under, slug, response.content, _stored_headers(response)),
                 settings.PUBLIC_PAGE_CACHE_SECONDS,
             )
         return response
@@ -283,7 +283,7 @@ def cached_public_page(view):
         lookup = getattr(request, _LOOKUP, None)
         if lookup is None:
             return view(request, *args, **kwargs)
-        key, slug, found = lookup
+        slug, found = lookup
         if kwargs.get("municipality", slug) != slug:
             return view(request, *args, **kwargs)
         # Read before rendering: a change during rendering bumps a version,
@@ -292,7 +292,7 @@ def cached_public_page(view):
         if None in current:
             current = versions(slug)
         response = view(request, *args, **kwargs)
-        setattr(response, _STORE, (key, current, slug))
+        setattr(response, _STORE, current)
         return response
 
     setattr(wrapper, PUBLIC_PAGE_MARK, True)
