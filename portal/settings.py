@@ -149,17 +149,18 @@ else:
 
 DB_ENGINE = DATABASES["default"]["ENGINE"]
 if DB_ENGINE == "django.db.backends.postgresql":
-    from psycopg_pool import ConnectionPool
+    from portal.db import check_connection
 
     # Django's psycopg pool: a connection per request is about 4x slower.
-    # Connections are checked before use, so the portal recovers by itself
-    # after a database restart.
+    # Connections are checked before use (portal/db.py: a look at the socket,
+    # a round trip only when the server has sent something), so the portal
+    # recovers by itself after a database restart.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 1),
         "max_size": env_int("DB_POOL_MAX", 4),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
-        "check": ConnectionPool.check_connection,
+        "check": check_connection,
     }
 elif DB_ENGINE == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
