@@ -107,19 +107,29 @@ def rate_limit_exceeded(request, survey) -> bool:
     return _count(f"surveys:rl:{digest}", window) > limit
 
 
+# Add one to a counter and give a new counter its lifetime, atomically,
+# in one command (a counter created by INCR alone would never expire).
+_COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+_count_script = None
+
+
 def _count(key: str, window: int) -> int:
     """Add one to a counter that lives `window` seconds; the new count.
 
-    On Redis this is one round trip (SET NX with expiry, then INCR, in one
-    pipeline); other cache backends take the portable add + incr."""
+    On Redis this is one command (a script, sent by its digest once Redis
+    knows it); other cache backends take the portable add + incr."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
         client = backend._cache.get_client(full_key, write=True)
-        pipe = client.pipeline(transaction=True)
-        pipe.set(full_key, 0, ex=window, nx=True)
-        pipe.incr(full_key)
-        return int(pipe.execute()[1])
+        global _count_script
+        if _count_script is None:
+            _count_script = client.register_script(_COUNT_SCRIPT)
+        return int(_count_script(keys=[full_key], args=[window], client=client))
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
