@@ -121,11 +121,14 @@ class OfficialSessionTimeoutMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.admin_path = None
 
     def __call__(self, request):
-        from django.urls import reverse
+        if self.admin_path is None:
+            from django.urls import reverse
 
-        if request.path.startswith(reverse("admin:index")) and request.user.is_authenticated:
+            self.admin_path = reverse("admin:index")
+        if request.path.startswith(self.admin_path) and request.user.is_authenticated:
             now = int(time.time())
             if now - request.session.get(self.REFRESH_KEY, 0) >= self.MIN_INTERVAL:
                 request.session[self.REFRESH_KEY] = now
