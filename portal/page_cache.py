@@ -79,6 +79,7 @@ def invalidate(municipality=None) -> None:
     def bump():
         now = time.time_ns()
         cache.set_many(dict.fromkeys(keys, now), None)
+        _RECENT.clear()  # this process sees its own change at once
 
     bump()
     if connection.in_atomic_block:
@@ -97,9 +98,27 @@ def _version_keys(municipality) -> list[str]:
     return [_municipality_version_key(slug) for slug in slugs]
 
 
-def versions(slug: str) -> tuple:
+# The version pair this process read last for each municipality, for
+# callers that can act on a pair a few seconds old because the database
+# checks what matters at the moment of writing (a survey submission).
+RECENT_SECONDS = 5
+_RECENT = ProcessMemo(256, RECENT_SECONDS)
+
+
+def versions(slug: str, *, recent: bool = False) -> tuple:
     """The (site, municipality) version pair: part of any cache key whose
-    value must change when the municipality's content does."""
+    value must change when the municipality's content does. With `recent`,
+    a pair this process read in the last RECENT_SECONDS will do."""
+    if recent:
+        found = _RECENT.get(slug)
+        if found is not None:
+            return found
+    pair = _read_versions(slug)
+    _RECENT.put(slug, pair)
+    return pair
+
+
+def _read_versions(slug: str) -> tuple:
     m_key = _municipality_version_key(slug)
     found = cache.get_many([SITE_VERSION, m_key])
     missing = [key for key in (SITE_VERSION, m_key) if key not in found]
@@ -218,6 +237,7 @@ _LOCAL = ProcessMemo(64, LOCAL_SECONDS)
 def forget_local_copies() -> None:
     """Drop this process' copies (tests, after clearing the cache)."""
     _LOCAL.clear()
+    _RECENT.clear()
 
 
 class PublicPageCacheMiddleware:

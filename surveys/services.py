@@ -157,8 +157,9 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     received – the caller shows the confirmation again and nothing new is
     stored. Raises SubmissionRefused when nothing was saved for a reason the
     resident must hear (survey closed, code unknown or used). Whether the
-    survey is open is decided by the database's copy of the survey at the
-    moment of saving, not by the caller's (possibly older) one.
+    survey is open (and still in the caller's mode, open or by invitation)
+    is decided by the database's copy of the survey at the moment of
+    saving, not by the caller's (possibly older) one.
     """
     one_statement = connection.vendor == "postgresql"
     save = _save_in_one_statement if one_statement else _save
@@ -179,7 +180,7 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
 
 
 def _save(survey: Survey, token: security.Token, submission: Submission) -> None:
-    if not Survey.objects.open_now().filter(pk=survey.pk).exists():
+    if not Survey.objects.open_now().filter(pk=survey.pk, mode=survey.mode).exists():
         raise SubmissionRefused("closed")
     SubmissionNonce.objects.create(survey_id=survey.pk, digest=token.nonce_digest)
     if survey.mode == Survey.Mode.INVITATION:
@@ -217,6 +218,7 @@ _SAVE_SQL = """
 WITH open_survey AS (
     SELECT id FROM surveys_survey
     WHERE id = %(survey)s AND opens_at <= %(now)s AND closes_at > %(now)s
+        AND mode = %(mode)s
 ),
 {invitation}
 gate AS (SELECT open_survey.id FROM open_survey {invitation_join}),
@@ -255,6 +257,7 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
     answers = submission.answers
     params = {
         "survey": survey.pk,
+        "mode": survey.mode,
         "now": timezone.now(),
         "digest": token.nonce_digest,
         "date": timezone.localdate(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,11 +44,12 @@ _STRUCTURES = ProcessMemo(32, seconds=60)
 _SURVEYS = ProcessMemo(32, seconds=60)
 
 
-def _form_survey(municipality: str, slug: str) -> tuple[Survey, tuple]:
+def _form_survey(municipality: str, slug: str, *, recent: bool = False) -> tuple[Survey, tuple]:
     """The survey behind a form and the content versions it was read
     under. A burst of submissions reads it from the database once a minute
-    per process, not once per submission."""
-    current = page_cache.versions(municipality)
+    per process, not once per submission; with `recent`, under versions
+    this process read in the last few seconds (page_cache.versions)."""
+    current = page_cache.versions(municipality, recent=recent)
     key = (municipality, slug, current)
     survey = _SURVEYS.get(key)
     if survey is None:
@@ -115,23 +117,28 @@ def _refuse(request, survey, reason: str, status: int):
     )
 
 
+class _Recheck(Exception):
+    """A submission handled with this process' recent copies did not end
+    in a saved response: decide it again on freshly read versions."""
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_form(request, municipality, slug):
+    if request.method == "POST" and not _is_language_switch(request.POST):
+        # A burst of submissions: the survey and its questions as this
+        # process read them in the last few seconds, without asking the
+        # shared cache each time. The database decides at the moment of
+        # saving whether the survey is open and the answers fit it; any
+        # outcome but a saved response is decided again on current data.
+        try:
+            return _submit(request, municipality, slug, recent=True)
+        except _Recheck:
+            return _submit(request, municipality, slug, recent=False)
+
     survey, current = _form_survey(municipality, slug)
-    state = survey.state()
-    if state != "open":
-        return render(
-            request,
-            "surveys/not_open.html",
-            {
-                "survey": survey,
-                "municipality": survey.municipality,
-                "state": state,
-                "posted": request.method == "POST",
-            },
-            status=403 if request.method == "POST" else 200,
-        )
+    if survey.state() != "open":
+        return _not_open(request, survey)
     structure = _structure(survey, current)
     if request.method == "GET":
         language = _language(survey, request.GET.get("sprak"))
@@ -144,51 +151,93 @@ def survey_form(request, municipality, slug):
         return _render_form(request, survey, form)
 
     post = request.POST
-    switch_to = post.get("language")
-    if switch_to and "send" not in post:
-        # Language switch: re-render what was filled in, in the other
-        # language, without validating or saving anything.
-        language = _language(survey, switch_to)
-        filled = _build_form(survey, language, structure)
-        initial = initial_from_data(filled, post)
-        initial["form_language"] = language
-        try:
-            security.token_read(post.get("token", ""), survey)
-            initial["token"] = post.get("token")
-        except security.TokenError:
-            initial["token"] = security.token_issue(survey)
-        form = _build_form(survey, language, structure, initial=initial)
-        return _render_form(request, survey, form)
+    language = _language(survey, post.get("language"))
+    filled = _build_form(survey, language, structure)
+    initial = initial_from_data(filled, post)
+    initial["form_language"] = language
+    try:
+        security.token_read(post.get("token", ""), survey)
+        initial["token"] = post.get("token")
+    except security.TokenError:
+        initial["token"] = security.token_issue(survey)
+    form = _build_form(survey, language, structure, initial=initial)
+    return _render_form(request, survey, form)
 
+
+def _is_language_switch(post) -> bool:
+    """The form's language buttons: re-render what was filled in, in the
+    other language, without validating or saving anything."""
+    return bool(post.get("language")) and "send" not in post
+
+
+def _not_open(request, survey):
+    return render(
+        request,
+        "surveys/not_open.html",
+        {
+            "survey": survey,
+            "municipality": survey.municipality,
+            "state": survey.state(),
+            "posted": request.method == "POST",
+        },
+        status=403 if request.method == "POST" else 200,
+    )
+
+
+def _submit(request, municipality, slug, *, recent: bool):
+    survey, current = _form_survey(municipality, slug, recent=recent)
+
+    def refused(response):
+        if recent:
+            raise _Recheck
+        return response
+
+    if survey.state() != "open":
+        return refused(_not_open(request, survey))
+    structure = _structure(survey, current)
+    post = request.POST
     language = _language(survey, post.get("form_language"))
     if post.get("website"):
         return _refuse(request, survey, "honeypot", 400)
-    if security.rate_limit_exceeded(request, survey):
-        return _refuse(request, survey, "rate", 429)
+    # Counted once per request, also when it is decided again.
+    if not getattr(request, "_survey_counted", False):
+        request._survey_counted = True
+        if security.rate_limit_exceeded(request, survey):
+            return _refuse(request, survey, "rate", 429)
     try:
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
     if not post.keys() <= structure.plan.known_names:
-        return _refuse(request, survey, "unknown", 400)
+        return refused(_refuse(request, survey, "unknown", 400))
     invitation = survey.mode == Survey.Mode.INVITATION
     # A plainly valid submission (what a browser sends) is read without
     # building the full form; anything else gets the form and its messages.
     form = None
     submission = structure.plan.submission(post, language=language, invitation=invitation)
     if submission is None:
+        if recent:
+            raise _Recheck
         form = _build_form(survey, language, structure, data=post)
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
         submission = form.submission()
     if invitation and not services.invitation_code_is_usable(survey=survey, code=submission.code):
-        return _code_unknown(request, survey, language, post, form, structure)
+        return refused(_code_unknown(request, survey, language, post, form, structure))
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:
+        if recent:
+            raise _Recheck from exc
         if exc.reason == "code":
             return _code_unknown(request, survey, language, post, form, structure)
         return _refuse(request, survey, "closed", 403)
+    except IntegrityError:
+        # Not the form sent twice (response_submit tells that apart): the
+        # answers name a question, choice or district no longer there.
+        if recent:
+            raise _Recheck from None
+        raise
     url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
     return redirect(url if saved else f"{url}?redan=1")
 
