@@ -55,11 +55,21 @@ def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) ->
     `exclude_keys`; k = those of them who chose one of `choice_keys`.
     Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
     """
-    qs = Answer.objects.filter(question__survey=survey, question__key=question_key)
+    # The question and its choices by id (subqueries PostgreSQL runs first),
+    # so the answers are read through the (question, choice) index: joined
+    # by key instead, the planner may scan every survey's answers.
+    question = Question.objects.filter(survey=survey, key=question_key).order_by().values("pk")[:1]
+
+    def choices(keys):
+        return Choice.objects.filter(question_id=Subquery(question), key__in=list(keys)).values(
+            "pk"
+        )
+
+    qs = Answer.objects.filter(question_id=Subquery(question))
     if exclude_keys:
-        qs = qs.exclude(choice__key__in=list(exclude_keys))
+        qs = qs.exclude(choice_id__in=choices(exclude_keys))
     row = qs.aggregate(
-        k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
+        k=Count("response_id", distinct=True, filter=Q(choice_id__in=choices(choice_keys))),
         n=Count("response_id", distinct=True),
     )
     return row["k"], row["n"]
