@@ -156,6 +156,12 @@ if DB_ENGINE == "django.db.backends.postgresql":
     # a round trip only when the server has sent something), so the portal
     # recovers by itself after a database restart.
     DATABASES["default"].setdefault("OPTIONS", {})
+    # No JIT compilation: it spent about 0.2 s compiling each results query
+    # of a 10 000-response survey whose own work took milliseconds, and
+    # saved about 5 % on a million responses (make bench, bench/NOTES.md).
+    options = DATABASES["default"]["OPTIONS"].get("options", "")
+    if "jit" not in options:
+        DATABASES["default"]["OPTIONS"]["options"] = f"{options} -c jit=off".strip()
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 1),
         "max_size": env_int("DB_POOL_MAX", 4),

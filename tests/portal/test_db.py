@@ -82,3 +82,11 @@ def test_the_pool_replaces_a_connection_the_server_closed(conninfo):
             _terminate(conninfo, conn)
         with pool.connection() as conn:
             assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != first
+
+
+def test_the_portals_connections_run_without_jit(conninfo):
+    """JIT compilation cost more than a typical results query's own work
+    (portal/settings.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
