@@ -23,7 +23,11 @@ Without the middleware nothing is cached (a settings test pins it in place).
 Invalidation is by version: every page of a municipality is stored with
 the version numbers current when it was rendered, and a change bumps the
 municipality's version (or the site-wide one), so every stale copy misses
-at once on every app server sharing the cache. Bumped by the admin (every
+at once on every app server sharing the cache. The first request after a
+change renders the page again; requests arriving while it renders get the
+earlier copy (marked `X-Page-Cache: stale`), so a slow page does not take
+every worker at once, and a page that is gone (a 404 now) drops its
+earlier copy. Bumped by the admin (every
 add, change or delete, through AuditedAdminMixin), the pledge services and
 the survey services. Pages also expire after PUBLIC_PAGE_CACHE_SECONDS, so
 time-driven changes (a scheduled pledge going public, a new year's pledge
@@ -171,6 +175,15 @@ def _is_fresh(entry, slug: str, current: tuple) -> bool:
     )
 
 
+def _is_earlier_copy(entry, slug: str) -> bool:
+    return type(entry) is tuple and len(entry) == 4 and entry[1] == slug
+
+
+# How long the one request rendering a changed page keeps the others on the
+# earlier copy at most (a worker killed while rendering leaves its lock).
+RENDER_LOCK_SECONDS = 120
+
+
 def _served(entry) -> HttpResponse:
     response = HttpResponse(entry[2], headers=entry[3])
     response["X-Page-Cache"] = "hit"
@@ -277,17 +290,37 @@ class PublicPageCacheMiddleware:
         ):
             _LOCAL.put(key, entry)
             return _served(entry)
+        lock = None
+        if _is_earlier_copy(entry, slug):
+            # The page changed since it was stored. One request renders it
+            # again; the others get the earlier copy for that long, so that
+            # a slow page (the follow-up page over a million responses) does
+            # not take every worker after each change.
+            lock = f"{key}:rendering"
+            if not cache.add(lock, 1, RENDER_LOCK_SECONDS):
+                response = _served(entry)
+                response["X-Page-Cache"] = "stale"
+                return response
         setattr(request, _LOOKUP, (slug, found))
-        response = self.get_response(request)
-        rendered_under = getattr(response, _STORE, None)
-        if rendered_under is not None and _storable(request, response):
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
-            cache.set(
-                key,
-                (rendered_under, slug, response.content, _stored_headers(response)),
-                settings.PUBLIC_PAGE_CACHE_SECONDS,
-            )
+        try:
+            response = self.get_response(request)
+            rendered_under = getattr(response, _STORE, None)
+            if rendered_under is not None and _storable(request, response):
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+                cache.set(
+                    key,
+                    (rendered_under, slug, response.content, _stored_headers(response)),
+                    settings.PUBLIC_PAGE_CACHE_SECONDS,
+                )
+            elif lock is not None:
+                # The page is gone or not the same for everyone any more
+                # (a withdrawn pledge is a 404): its earlier copy must not
+                # be served again.
+                cache.delete(key)
+        finally:
+            if lock is not None:
+                cache.delete(lock)
         return response
 
 

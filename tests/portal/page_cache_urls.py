@@ -50,6 +50,17 @@ def plain(request):
     return HttpResponse("plain")
 
 
+failing = []
+
+
+@cached_public_page
+def fails_when_told(request):
+    rendered.append(request.path)
+    if failing:
+        raise RuntimeError("rendering failed")
+    return HttpResponse("fine")
+
+
 urlpatterns = [
     path("cookie/", sets_a_cookie),
     path("csrf/", uses_a_csrf_token),
@@ -57,5 +68,6 @@ urlpatterns = [
     path("stream/", streams),
     path("changes/", changes_during_rendering),
     path("plain/", plain),
+    path("fails/", fails_when_told),
     *portal_urlpatterns,
 ]

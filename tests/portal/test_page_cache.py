@@ -1,5 +1,6 @@
 """The whole-page cache of public pages: served without the database, and
-never stale after a change."""
+after a change stale only to requests that arrive while one request renders
+the page again."""
 
 from unittest import mock
 
@@ -379,3 +380,59 @@ def test_invalidating_by_id_looks_the_slug_up_once(osthammar, django_capture_on_
     lookups = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert len(lookups) == 1
     assert page_cache.versions("osthammar")[1] != before[1]
+
+
+# --- after a change: one request renders, the others get the earlier copy ---
+
+
+def _render_lock(path: str) -> str:
+    return page_cache.page_key("sv", path) + ":rendering"
+
+
+def test_while_a_changed_page_is_rendered_others_get_the_earlier_copy(client, osthammar):
+    from django.core.cache import cache
+
+    earlier = client.get("/osthammar/").content
+    osthammar.name = "Östhammars kommun (ny)"
+    osthammar.save()
+    page_cache.invalidate(osthammar)
+    assert cache.add(_render_lock("/osthammar/"), 1, 60)  # another request is rendering it
+    waiting = client.get("/osthammar/")
+    assert waiting["X-Page-Cache"] == "stale"
+    assert waiting.content == earlier
+    cache.delete(_render_lock("/osthammar/"))
+    fresh = client.get("/osthammar/")
+    assert "X-Page-Cache" not in fresh
+    assert "Östhammars kommun (ny)" in fresh.content.decode()
+    assert cache.get(_render_lock("/osthammar/")) is None  # released after rendering
+    assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
+
+
+def test_a_page_that_is_gone_drops_its_earlier_copy(client, osthammar, settings):
+    from django.core.cache import cache
+
+    settings.ROOT_URLCONF = "tests.portal.page_cache_urls"
+    assert client.get("/plain/").status_code == 200
+    page_cache.invalidate(None)
+    # Rendered again and not storable any more, as a 404 would be.
+    with mock.patch("portal.page_cache._storable", return_value=False):
+        assert client.get("/plain/").status_code == 200
+    assert cache.get(page_cache.page_key("sv", "/plain/")) is None
+
+
+def test_the_render_lock_is_released_when_the_view_fails(client, db, settings):
+    from django.core.cache import cache
+
+    from tests.portal import page_cache_urls
+
+    settings.ROOT_URLCONF = "tests.portal.page_cache_urls"
+    assert client.get("/fails/").status_code == 200
+    page_cache.invalidate(None)
+    page_cache_urls.failing.append(True)
+    try:
+        with pytest.raises(RuntimeError):
+            client.get("/fails/")
+    finally:
+        page_cache_urls.failing.clear()
+    assert cache.get(_render_lock("/fails/")) is None
+    assert client.get("/fails/").content == b"fine"
