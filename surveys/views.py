@@ -128,9 +128,11 @@ def survey_form(request, municipality, slug):
     if request.method == "POST" and not _is_language_switch(request.POST):
         # A burst of submissions: the survey and its questions as this
         # process read them in the last few seconds, without asking the
-        # shared cache each time. The database decides at the moment of
-        # saving whether the survey is open and the answers fit it; any
-        # outcome but a saved response is decided again on current data.
+        # shared cache each time. At the moment of saving the database
+        # checks that the survey is open and in the same mode, and its
+        # foreign keys refuse answers naming a choice or district that is
+        # gone; any outcome but a saved response is decided again on
+        # current data.
         try:
             return _submit(request, municipality, slug, recent=True)
         except _Recheck:
@@ -187,13 +189,13 @@ def _not_open(request, survey):
 def _submit(request, municipality, slug, *, recent: bool):
     survey, current = _form_survey(municipality, slug, recent=recent)
 
-    def refused(response):
+    def recheck_if_recent():
         if recent:
             raise _Recheck
-        return response
 
     if survey.state() != "open":
-        return refused(_not_open(request, survey))
+        recheck_if_recent()
+        return _not_open(request, survey)
     structure = _structure(survey, current)
     post = request.POST
     language = _language(survey, post.get("form_language"))
@@ -209,34 +211,33 @@ def _submit(request, municipality, slug, *, recent: bool):
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
     if not post.keys() <= structure.plan.known_names:
-        return refused(_refuse(request, survey, "unknown", 400))
+        recheck_if_recent()
+        return _refuse(request, survey, "unknown", 400)
     invitation = survey.mode == Survey.Mode.INVITATION
     # A plainly valid submission (what a browser sends) is read without
     # building the full form; anything else gets the form and its messages.
     form = None
     submission = structure.plan.submission(post, language=language, invitation=invitation)
     if submission is None:
-        if recent:
-            raise _Recheck
+        recheck_if_recent()
         form = _build_form(survey, language, structure, data=post)
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
         submission = form.submission()
     if invitation and not services.invitation_code_is_usable(survey=survey, code=submission.code):
-        return refused(_code_unknown(request, survey, language, post, form, structure))
+        recheck_if_recent()
+        return _code_unknown(request, survey, language, post, form, structure)
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:
-        if recent:
-            raise _Recheck from exc
+        recheck_if_recent()
         if exc.reason == "code":
             return _code_unknown(request, survey, language, post, form, structure)
         return _refuse(request, survey, "closed", 403)
     except IntegrityError:
         # Not the form sent twice (response_submit tells that apart): the
         # answers name a question, choice or district no longer there.
-        if recent:
-            raise _Recheck from None
+        recheck_if_recent()
         raise
     url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
     return redirect(url if saved else f"{url}?redan=1")
