@@ -109,12 +109,17 @@ RECENT_SECONDS = 5
 _RECENT = ProcessMemo(256, RECENT_SECONDS)
 
 
+def recent_versions(slug: str) -> tuple | None:
+    """The pair this process read in the last RECENT_SECONDS, if any."""
+    return _RECENT.get(slug)
+
+
 def versions(slug: str, *, recent: bool = False) -> tuple:
     """The (site, municipality) version pair: part of any cache key whose
     value must change when the municipality's content does. With `recent`,
     a pair this process read in the last RECENT_SECONDS will do."""
     if recent:
-        found = _RECENT.get(slug)
+        found = recent_versions(slug)
         if found is not None:
             return found
     pair = _read_versions(slug)

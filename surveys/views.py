@@ -133,10 +133,12 @@ def survey_form(request, municipality, slug):
         # foreign keys refuse answers naming a choice or district that is
         # gone; any outcome but a saved response is decided again on
         # current data.
-        try:
-            return _submit(request, municipality, slug, recent=True)
-        except _Recheck:
-            return _submit(request, municipality, slug, recent=False)
+        if page_cache.recent_versions(municipality) is not None:
+            try:
+                return _submit(request, municipality, slug, recent=True)
+            except _Recheck:
+                pass
+        return _submit(request, municipality, slug, recent=False)
 
     survey, current = _form_survey(municipality, slug)
     if survey.state() != "open":

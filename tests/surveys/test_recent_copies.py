@@ -89,3 +89,11 @@ def test_a_language_switch_and_a_form_page_read_current_versions(client, survey)
         assert client.post(survey.get_absolute_url(), data).status_code == 200
         assert client.get(survey.get_absolute_url()).status_code == 200
     assert read.call_count == 2
+
+
+def test_a_refused_submission_without_recent_copies_is_decided_once(client, survey):
+    data = valid_data(client, survey, q_kon="999999")  # not a choice of the question
+    page_cache.forget_local_copies()
+    with mock.patch.object(page_cache, "_read_versions", wraps=page_cache._read_versions) as read:
+        assert client.post(survey.get_absolute_url(), data).status_code == 400
+    assert read.call_count == 1
