@@ -282,12 +282,6 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
         raise SubmissionRefused("code")
 
 
-def invitation_code_is_usable(*, survey: Survey, code: str) -> bool:
-    return Invitation.objects.filter(
-        survey_id=survey.pk, code_hash=security.code_hash(code), used=False
-    ).exists()
-
-
 @transaction.atomic
 def invitations_generate(*, survey: Survey, count: int) -> list[str]:
     """Create `count` new one-time codes; only their HMACs are stored, so the

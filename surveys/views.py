@@ -226,9 +226,6 @@ def _submit(request, municipality, slug, *, recent: bool):
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
         submission = form.submission()
-    if invitation and not services.invitation_code_is_usable(survey=survey, code=submission.code):
-        recheck_if_recent()
-        return _code_unknown(request, survey, language, post, form, structure)
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:

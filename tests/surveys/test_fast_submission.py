@@ -561,19 +561,6 @@ def test_an_unknown_code_builds_the_form_for_its_message(client, invitation_surv
     assert Response.objects.count() == 0
 
 
-def test_a_code_used_between_check_and_save_gets_the_message(
-    client, invitation_survey, monkeypatch
-):
-    [code] = services.invitations_generate(survey=invitation_survey, count=1)
-    data = valid_data(client, invitation_survey, code=code)
-    monkeypatch.setattr(services, "invitation_code_is_usable", lambda **kw: True)
-    Invitation.objects.update(used=True)
-    response = client.post(invitation_survey.get_absolute_url(), data)
-    assert response.status_code == 400
-    assert "Koden är okänd eller har redan använts." in response.content.decode()
-    assert Response.objects.count() == 0
-
-
 @override_settings(SURVEY_RATE_LIMIT="100000/h")
 def test_the_plan_follows_changes_in_the_admin(client, survey):
     from portal import page_cache

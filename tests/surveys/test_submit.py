@@ -363,15 +363,17 @@ def test_an_unknown_code_saves_nothing(client, invitation_survey):
     assert Response.objects.count() == 0 and SubmissionNonce.objects.count() == 0
 
 
-def test_a_code_used_between_check_and_save_saves_nothing(client, invitation_survey, monkeypatch):
+def test_a_code_used_after_the_form_was_shown_gets_the_message(client, invitation_survey):
+    """The save itself checks the code (surveys.services._SAVE_SQL / _save):
+    one used in the meantime, e.g. by another tab, saves nothing."""
     from surveys import services
 
     [code] = services.invitations_generate(survey=invitation_survey, count=1)
     data = valid_data(client, invitation_survey, code=code)
-    monkeypatch.setattr(services, "invitation_code_is_usable", lambda **kw: True)
     Invitation.objects.update(used=True)
     response = client.post(invitation_survey.get_absolute_url(), data)
     assert response.status_code == 400
+    assert "Koden är okänd eller har redan använts." in response.content.decode()
     assert Response.objects.count() == 0 and SubmissionNonce.objects.count() == 0
 
 
