@@ -126,19 +126,7 @@ class _Recheck(Exception):
 @require_http_methods(["GET", "POST"])
 def survey_form(request, municipality, slug):
     if request.method == "POST" and not _is_language_switch(request.POST):
-        # A burst of submissions: the survey and its questions as this
-        # process read them in the last few seconds, without asking the
-        # shared cache each time. At the moment of saving the database
-        # checks that the survey is open and in the same mode, and its
-        # foreign keys refuse answers naming a choice or district that is
-        # gone; any outcome but a saved response is decided again on
-        # current data.
-        if page_cache.recent_versions(municipality) is not None:
-            try:
-                return _submit(request, municipality, slug, recent=True)
-            except _Recheck:
-                pass
-        return _submit(request, municipality, slug, recent=False)
+        return _submission(request, municipality, slug)
 
     survey, current = _form_survey(municipality, slug)
     if survey.state() != "open":
@@ -188,8 +176,28 @@ def _not_open(request, survey):
     )
 
 
-def _submit(request, municipality, slug, *, recent: bool):
-    survey, current = _form_survey(municipality, slug, recent=recent)
+def _submission(request, municipality, slug):
+    """A submission, counted once for the rate limit. A burst of them runs
+    on the survey and its questions as this process read them in the last
+    few seconds, without asking the shared cache each time. At the moment
+    of saving the database checks that the survey is open and in the same
+    mode, and its foreign keys refuse answers naming a choice or district
+    that is gone; any outcome but a saved response is decided again on
+    current data."""
+    recent = page_cache.recent_versions(municipality) is not None
+    survey, current = _form_survey(municipality, slug, recent=True)
+    if security.rate_limit_exceeded(request, survey):
+        return _refuse(request, survey, "rate", 429)
+    if recent:
+        try:
+            return _submit(request, survey, current, recent=True)
+        except _Recheck:
+            survey, current = _form_survey(municipality, slug)
+    return _submit(request, survey, current, recent=False)
+
+
+def _submit(request, survey, current, *, recent: bool):
+    """`recent`: the survey and versions may be a few seconds old."""
 
     def recheck_if_recent():
         if recent:
@@ -203,11 +211,6 @@ def _submit(request, municipality, slug, *, recent: bool):
     language = _language(survey, post.get("form_language"))
     if post.get("website"):
         return _refuse(request, survey, "honeypot", 400)
-    # Counted once per request, also when it is decided again.
-    if not getattr(request, "_survey_counted", False):
-        request._survey_counted = True
-        if security.rate_limit_exceeded(request, survey):
-            return _refuse(request, survey, "rate", 429)
     try:
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
@@ -238,7 +241,9 @@ def _submit(request, municipality, slug, *, recent: bool):
         # answers name a question, choice or district no longer there.
         recheck_if_recent()
         raise
-    url = reverse("surveys:thanks", kwargs={"municipality": municipality, "slug": slug})
+    url = reverse(
+        "surveys:thanks", kwargs={"municipality": survey.municipality.slug, "slug": survey.slug}
+    )
     return redirect(url if saved else f"{url}?redan=1")
 
 
