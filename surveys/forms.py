@@ -487,8 +487,8 @@ class SubmissionPlan:
                 ids = step[4]
                 seen = set()
                 for value in values:
-                    # The form keeps a box ticked twice as two answers;
-                    # leave such (never browser-sent) data to it.
+                    # A box ticked twice (never browser-sent): left to the
+                    # form, which counts it once.
                     if type(value) is not str or value in seen:
                         return None
                     seen.add(value)
@@ -504,20 +504,3 @@ class SubmissionPlan:
                             return None
                         append(AnswerData(question_id, choice_id=choice_id, text=text))
         return Submission(language=language, answers=answers, code=code)
-
-
-def fast_submission(
-    *,
-    survey: Survey,
-    questions: list[Question],
-    districts,
-    language: str,
-    data,
-    plan: SubmissionPlan | None = None,
-) -> Submission | None:
-    """The Submission the full form would give for `data`, or None when
-    the data is not plainly valid (then build the full form)."""
-    plan = plan or SubmissionPlan(questions, districts)
-    return plan.submission(
-        data, language=language, invitation=survey.mode == Survey.Mode.INVITATION
-    )

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from surveys import services, views
-from surveys.forms import SubmissionPlan, SurveyForm, fast_submission
+from surveys.forms import SubmissionPlan, SurveyForm
 from surveys.models import Answer, Choice, Invitation, Question, Response, Survey
 from tests.surveys.conftest import choice, get_token, save_queries, valid_data
 
@@ -360,8 +360,8 @@ def test_invalid_data_falls_back_to_the_form(case, survey, reason, edit):
 def test_data_no_browser_sends_falls_back_even_where_the_form_accepts_it(
     case, survey, reason, edit
 ):
-    # The form takes the last value of a repeated field (and keeps a box
-    # ticked twice as two answers); the fast path leaves all that to it.
+    # The form takes the last value of a repeated field (and counts a box
+    # ticked twice once); the fast path leaves all that to it.
     fast, valid = case(edited(case.base, **edit(survey)))
     assert fast is None, reason
     assert valid, reason
@@ -440,25 +440,17 @@ def test_an_invitation_code_is_stripped_like_the_form_does(case, survey):
 
 def test_data_that_is_not_a_query_dict_falls_back(survey):
     questions, districts = structure(survey)
-    assert (
-        fast_submission(
-            survey=survey,
-            questions=questions,
-            districts=districts,
-            language="sv",
-            data=dict(plain_pairs(survey, questions, districts)),
-        )
-        is None
-    )
+    plan = SubmissionPlan(questions, districts)
+    data = dict(plain_pairs(survey, questions, districts))
+    assert plan.submission(data, language="sv", invitation=False) is None
 
 
-def test_fast_submission_reads_the_mode_of_the_survey(survey):
+def test_the_plan_takes_the_language_and_asks_for_a_code_by_invitation(survey):
     questions, districts = structure(survey)
+    plan = SubmissionPlan(questions, districts)
     data = query_dict(plain_pairs(survey, questions, districts))
-    kwargs = {"questions": questions, "districts": districts, "language": "en", "data": data}
-    assert fast_submission(survey=survey, **kwargs).language == "en"
-    survey.mode = Survey.Mode.INVITATION
-    assert fast_submission(survey=survey, **kwargs) is None
+    assert plan.submission(data, language="en", invitation=False).language == "en"
+    assert plan.submission(data, language="en", invitation=True) is None
 
 
 def test_colliding_field_names_leave_the_survey_to_the_form(survey):
