@@ -48,6 +48,25 @@ NTU_EXCLUDED = ("vet_ej",)
 # --- the public building blocks (used by the follow-up app) ---------------
 
 
+def _answers_to(survey: Survey, question_key: str, choice_keys, exclude_keys):
+    """The answers to one question of one survey, less those with a choice
+    in `exclude_keys`, and the filter for those with one in `choice_keys`.
+    The question and its choices are named by id (subqueries PostgreSQL runs
+    first), so the answers are read through the (question, choice) index:
+    joined by key instead, the planner may scan every survey's answers."""
+    question = Subquery(
+        Question.objects.filter(survey=survey, key=question_key).order_by().values("pk")[:1]
+    )
+
+    def choices(keys):
+        return Choice.objects.filter(question_id=question, key__in=list(keys)).values("pk")
+
+    answers = Answer.objects.filter(question_id=question)
+    if exclude_keys:
+        answers = answers.exclude(choice_id__in=choices(exclude_keys))
+    return answers, Q(choice_id__in=choices(choice_keys))
+
+
 def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) -> tuple[int, int]:
     """(k, n) for one question of one survey, in one query.
 
@@ -55,21 +74,9 @@ def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) ->
     `exclude_keys`; k = those of them who chose one of `choice_keys`.
     Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
     """
-    # The question and its choices by id (subqueries PostgreSQL runs first),
-    # so the answers are read through the (question, choice) index: joined
-    # by key instead, the planner may scan every survey's answers.
-    question = Question.objects.filter(survey=survey, key=question_key).order_by().values("pk")[:1]
-
-    def choices(keys):
-        return Choice.objects.filter(question_id=Subquery(question), key__in=list(keys)).values(
-            "pk"
-        )
-
-    qs = Answer.objects.filter(question_id=Subquery(question))
-    if exclude_keys:
-        qs = qs.exclude(choice_id__in=choices(exclude_keys))
-    row = qs.aggregate(
-        k=Count("response_id", distinct=True, filter=Q(choice_id__in=choices(choice_keys))),
+    answers, chosen = _answers_to(survey, question_key, choice_keys, exclude_keys)
+    row = answers.aggregate(
+        k=Count("response_id", distinct=True, filter=chosen),
         n=Count("response_id", distinct=True),
     )
     return row["k"], row["n"]
@@ -101,17 +108,14 @@ def share_by(
     """share() broken down by the answer to a background question (e.g.
     "kon", "alder", "omrade"), in one query: {background choice key or None
     (not stated): (k, n)}. Not suppressed: use `suppress` before showing it."""
-    background = Answer.objects.filter(
-        response_id=OuterRef("response_id"), question__survey=survey, question__key=by_key
-    ).values("choice__key")[:1]
-    qs = Answer.objects.filter(question__survey=survey, question__key=question_key)
-    if exclude_keys:
-        qs = qs.exclude(choice__key__in=list(exclude_keys))
+    background, _ = _answers_to(survey, by_key, (), ())
+    background = background.filter(response_id=OuterRef("response_id")).values("choice__key")[:1]
+    answers, chosen = _answers_to(survey, question_key, choice_keys, exclude_keys)
     rows = (
-        qs.annotate(bg=Subquery(background))
+        answers.annotate(bg=Subquery(background))
         .values("bg")
         .annotate(
-            k=Count("response_id", distinct=True, filter=Q(choice__key__in=list(choice_keys))),
+            k=Count("response_id", distinct=True, filter=chosen),
             n=Count("response_id", distinct=True),
         )
         .order_by()
