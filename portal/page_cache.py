@@ -170,18 +170,13 @@ def cacheable(request) -> bool:
 
 # A stored page: (versions, slug, body, headers), the headers being the
 # ones the client of the stored response got.
-def _is_fresh(entry, slug: str, current: tuple) -> bool:
-    return (
-        type(entry) is tuple
-        and len(entry) == 4
-        and entry[1] == slug
-        and entry[0] == current
-        and None not in current
-    )
-
-
-def _is_earlier_copy(entry, slug: str) -> bool:
+def _is_copy_of(entry, slug: str) -> bool:
+    """A stored page of this municipality, current or not."""
     return type(entry) is tuple and len(entry) == 4 and entry[1] == slug
+
+
+def _is_fresh(entry, slug: str, current: tuple) -> bool:
+    return _is_copy_of(entry, slug) and entry[0] == current and None not in current
 
 
 # How long the one request rendering a changed page keeps the others on the
@@ -296,7 +291,7 @@ class PublicPageCacheMiddleware:
             _LOCAL.put(key, entry)
             return _served(entry)
         lock = None
-        if _is_earlier_copy(entry, slug):
+        if _is_copy_of(entry, slug):
             # The page changed since it was stored. One request renders it
             # again; the others get the earlier copy for that long, so that
             # a slow page (the follow-up page over a million responses) does
