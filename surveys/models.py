@@ -402,7 +402,10 @@ class Answer(models.Model):
     # is maintained for each of them: only the indexes a query needs exist.
     # response and question are served by the composite indexes in Meta
     # (they lead them), district by a partial index (one answer in sixty
-    # names a district).
+    # names a district). The (question, response, choice) index holds all
+    # the results need: they read it alone (index-only), ordered by response
+    # within a question, so a breakdown merges two questions' answers
+    # without sorting (surveys/results.py).
     response = models.ForeignKey(
         Response,
         on_delete=models.CASCADE,
@@ -440,7 +443,7 @@ class Answer(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         indexes = [
-            models.Index(fields=["question", "choice"]),
+            models.Index(fields=["question", "response", "choice"]),
             models.Index(fields=["response", "question"]),
             models.Index(
                 fields=["district"],

@@ -7,9 +7,12 @@ loads responses into Python to count them.
 Answers are found through their question, never through their response:
 an answer's question always belongs to its response's survey (the only
 writers, `services.response_submit` and `generate`, take question ids from
-the survey's own structure), and the (question, choice) index then reads
-this survey's answers alone, where a join to the responses scans the
-answers of every survey in the installation.
+the survey's own structure), and the (question, response, choice) index
+then reads this survey's answers alone, where a join to the responses scans
+the answers of every survey in the installation. The counts read that index
+and nothing else (PostgreSQL: index-only scans); a breakdown merges two
+questions' answers, both already ordered by response in the index, instead
+of looking up each respondent's background answer one by one.
 
 Small-cell suppression (`suppress`): in a breakdown, a cell with fewer than
 5 responses is hidden (0–4), and a group with fewer than 5 respondents is
@@ -34,7 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Count, Q, Subquery
 
 from surveys.models import Answer, Choice, Question, Response, Survey
 
@@ -102,25 +106,65 @@ def share_per_survey(
     return {row["question__survey_id"]: (row["k"], row["n"]) for row in rows}
 
 
+# Each respondent's answer to a background question `{by}`, one per
+# respondent (MIN: should the data ever hold two, the respondent still
+# counts once, in one group), joined to the answers to a question
+# `{question}`. Both are read from the (question, response, choice) index
+# in response order, so PostgreSQL merges them without sorting.
+_WITH_BACKGROUND = """
+    WITH background AS (
+        SELECT response_id, MIN(choice_id) AS bg FROM surveys_answer
+        WHERE question_id = {by} GROUP BY response_id
+    ),
+    answers AS (
+        SELECT a.response_id, a.choice_id, background.bg FROM surveys_answer a
+        LEFT JOIN background ON background.response_id = a.response_id
+        WHERE a.question_id = {question}
+    )
+"""
+_QUESTION_BY_KEY = "(SELECT id FROM surveys_question WHERE survey_id = %(survey)s AND key = {})"
+_SHARE_BY_SELECT = """
+    SELECT c.key,
+        COUNT(DISTINCT CASE WHEN answers.choice_id IN ({chosen}) THEN response_id END),
+        COUNT(DISTINCT response_id)
+    FROM answers LEFT JOIN surveys_choice c ON c.id = answers.bg
+    WHERE answers.choice_id IS NULL OR answers.choice_id NOT IN ({excluded})
+    GROUP BY c.key
+"""
+_SHARE_BY_SQL = (
+    _WITH_BACKGROUND.format(
+        by=_QUESTION_BY_KEY.format("%(by)s"), question=_QUESTION_BY_KEY.format("%(question)s")
+    )
+    + _SHARE_BY_SELECT
+)
+_CHOICES_BY_KEY = """
+    SELECT id FROM surveys_choice WHERE key IN ({})
+        AND question_id = (SELECT id FROM surveys_question WHERE survey_id = %(survey)s AND key = %(question)s)
+"""
+
+
 def share_by(
     survey: Survey, question_key: str, choice_keys, by_key: str, *, exclude_keys=()
 ) -> dict[str | None, tuple[int, int]]:
     """share() broken down by the answer to a background question (e.g.
     "kon", "alder", "omrade"), in one query: {background choice key or None
     (not stated): (k, n)}. Not suppressed: use `suppress` before showing it."""
-    background, _ = _answers_to(survey, by_key, (), ())
-    background = background.filter(response_id=OuterRef("response_id")).values("choice__key")[:1]
-    answers, chosen = _answers_to(survey, question_key, choice_keys, exclude_keys)
-    rows = (
-        answers.annotate(bg=Subquery(background))
-        .values("bg")
-        .annotate(
-            k=Count("response_id", distinct=True, filter=chosen),
-            n=Count("response_id", distinct=True),
-        )
-        .order_by()
+    params = {"survey": survey.pk, "question": question_key, "by": by_key}
+    sql = _SHARE_BY_SQL.format(
+        chosen=_CHOICES_BY_KEY.format(_named(params, "chosen", choice_keys)),
+        excluded=_CHOICES_BY_KEY.format(_named(params, "excluded", exclude_keys)),
     )
-    return {row["bg"]: (row["k"], row["n"]) for row in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {key: (k, n) for key, k, n in cursor.fetchall()}
+
+
+def _named(params: dict, prefix: str, values) -> str:
+    """Placeholders for the values of an IN (…), added to `params`; NULL
+    for none (no row is IN (NULL))."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return ", ".join(f"%({name})s" for name in names) or "NULL"
 
 
 def ntu_headline(survey: Survey) -> tuple[int, int]:
@@ -187,27 +231,38 @@ def response_count(survey: Survey) -> int:
     return Response.objects.filter(survey=survey).count()
 
 
+# Respondents per question: the (question, response) groups, which the
+# (question, response, choice) index yields in order (PostgreSQL: an
+# index-only scan feeding a Group node, where COUNT(DISTINCT response_id)
+# sorts each question's answers again: 4.2 s instead of 10.9 s over the
+# 39 million answers of a million responses; SELECT DISTINCT took 5.9 s).
+_ANSWERED_SQL = """
+    SELECT question_id, COUNT(*) FROM (
+        SELECT question_id, response_id FROM surveys_answer WHERE question_id IN ({})
+        GROUP BY question_id, response_id
+    ) answered
+    GROUP BY question_id
+"""
+
+
 def overall(survey: Survey, *, public: bool = False, questions=None) -> list[QuestionResult]:
     """Counts and shares per choice question (free text is never counted
     here). Four queries: questions, choices, choice counts, respondents per
     question. `public=True` hides counts under 5 (with complementary
     suppression within the question)."""
     questions = questions if questions is not None else questions_of(survey)
-    ids = [q.pk for q in questions]
+    ids = [q.pk for q in questions if q.has_choices]
     counts = {
         (row["question_id"], row["choice_id"]): row["n"]
         for row in Answer.objects.filter(question_id__in=ids, choice__isnull=False)
         .values("question_id", "choice_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not Count("id"): the index holds no id
         .order_by()
     }
-    answered = dict(
-        Answer.objects.filter(question_id__in=ids)
-        .values("question_id")
-        .annotate(n=Count("response_id", distinct=True))
-        .order_by()
-        .values_list("question_id", "n")
-    )
+    params = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWERED_SQL.format(_named(params, "q", ids)), params)
+        answered = dict(cursor.fetchall())
     results = []
     for q in questions:
         if not q.has_choices:
@@ -264,28 +319,28 @@ class Breakdown:
 NOT_STATED = ("", "Ej angivet")
 
 
+_BREAKDOWN_SELECT = """
+    SELECT bg, choice_id, COUNT(DISTINCT response_id) FROM answers
+    WHERE choice_id IS NOT NULL GROUP BY bg, choice_id
+    UNION ALL
+    SELECT bg, NULL, COUNT(DISTINCT response_id) FROM answers GROUP BY bg
+"""
+_BREAKDOWN_SQL = _WITH_BACKGROUND.format(by="%(by)s", question="%(question)s") + _BREAKDOWN_SELECT
+
+
 def breakdown(survey: Survey, question: Question, by: Question, language="sv") -> Breakdown:
     """Counts of `question`'s choices per answer to `by`, suppressed. One
-    query (the questions and their choices are passed in, prefetched)."""
-    background = Answer.objects.filter(response_id=OuterRef("response_id"), question=by).values(
-        "choice_id"
-    )[:1]
-    rows = (
-        Answer.objects.filter(question=question, choice__isnull=False)
-        .annotate(bg=Subquery(background))
-        .values("bg", "choice_id")
-        .annotate(n=Count("response_id", distinct=True))
-        .order_by()
-    )
-    totals_rows = (
-        Answer.objects.filter(question=question)
-        .annotate(bg=Subquery(background))
-        .values("bg")
-        .annotate(n=Count("response_id", distinct=True))
-        .order_by()
-    )
-    counts = {(r["bg"], r["choice_id"]): r["n"] for r in rows}
-    n_by = {r["bg"]: r["n"] for r in totals_rows}
+    query (the questions and their choices are passed in, prefetched): the
+    respondents per (group, choice), and per group (choice NULL: a
+    respondent who ticked several choices counts once in the group's n)."""
+    counts, n_by = {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(_BREAKDOWN_SQL, {"by": by.pk, "question": question.pk})
+        for bg, choice_id, n in cursor.fetchall():
+            if choice_id is None:
+                n_by[bg] = n
+            else:
+                counts[bg, choice_id] = n
     choices = list(question.choices.all())
     groups = [(c.pk, c.text(language)) for c in by.choices.all()] + [(None, NOT_STATED[1])]
     cells = [[counts.get((g, c.pk), 0) for c in choices] for g, _ in groups]
@@ -334,13 +389,13 @@ def compare(survey: Survey, earlier: Survey, *, questions=None) -> list[Comparis
     def by_key(s: Survey):
         counts = {
             (r["question__key"], r["choice__key"]): r["n"]
-            for r in Answer.objects.filter(response__survey=s, choice__isnull=False)
+            for r in Answer.objects.filter(question__survey=s, choice__isnull=False)
             .values("question__key", "choice__key")
             .annotate(n=Count("id"))
             .order_by()
         }
         answered = dict(
-            Answer.objects.filter(response__survey=s)
+            Answer.objects.filter(question__survey=s)
             .values("question__key")
             .annotate(n=Count("response_id", distinct=True))
             .order_by()

@@ -20,8 +20,9 @@ def _indexed_columns(model) -> set[tuple[str, ...]]:
 @pytest.mark.django_db
 def test_answers_carry_only_the_indexes_queries_need():
     assert _indexed_columns(Answer) == {
-        ("question_id", "choice_id"),  # results: counts per question and choice
-        ("response_id", "question_id"),  # breakdowns, deleting a response
+        # results: counts, respondents per question, breakdowns (index-only)
+        ("question_id", "response_id", "choice_id"),
+        ("response_id", "question_id"),  # a response's answers, deleting a response
         ("choice_id",),  # protecting a choice that has answers
         ("district_id",),  # partial: only answers that name a district
     }
