@@ -1,6 +1,6 @@
 """Cached test views that must not be stored, for tests/portal/test_page_cache.py."""
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.urls import path
 
@@ -61,6 +61,18 @@ def fails_when_told(request):
     return HttpResponse("fine")
 
 
+gone = []
+
+
+@cached_public_page
+def gone_when_told(request):
+    """A page that can go away, as a withdrawn pledge does."""
+    rendered.append(request.path)
+    if gone:
+        raise Http404
+    return HttpResponse("here")
+
+
 urlpatterns = [
     path("cookie/", sets_a_cookie),
     path("csrf/", uses_a_csrf_token),
@@ -69,5 +81,6 @@ urlpatterns = [
     path("changes/", changes_during_rendering),
     path("plain/", plain),
     path("fails/", fails_when_told),
+    path("gone/", gone_when_told),
     *portal_urlpatterns,
 ]

@@ -411,13 +411,20 @@ def test_while_a_changed_page_is_rendered_others_get_the_earlier_copy(client, os
 def test_a_page_that_is_gone_drops_its_earlier_copy(client, osthammar, settings):
     from django.core.cache import cache
 
+    from tests.portal import page_cache_urls
+
     settings.ROOT_URLCONF = "tests.portal.page_cache_urls"
-    assert client.get("/plain/").status_code == 200
+    assert client.get("/gone/").content == b"here"
+    assert cache.get(page_cache.page_key("sv", "/gone/")) is not None
     page_cache.invalidate(None)
-    # Rendered again and not storable any more, as a 404 would be.
-    with mock.patch("portal.page_cache._storable", return_value=False):
-        assert client.get("/plain/").status_code == 200
-    assert cache.get(page_cache.page_key("sv", "/plain/")) is None
+    page_cache_urls.gone.append(True)
+    try:
+        assert client.get("/gone/").status_code == 404
+        assert cache.get(page_cache.page_key("sv", "/gone/")) is None
+        # Nobody is served the earlier copy of a page that is gone.
+        assert client.get("/gone/").status_code == 404
+    finally:
+        page_cache_urls.gone.clear()
 
 
 def test_the_render_lock_is_released_when_the_view_fails(client, db, settings):
