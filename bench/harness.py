@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import shutil
 import signal
 import statistics
@@ -91,7 +92,13 @@ class Server:
             self.process.kill()
 
 
-def start_gunicorn(env: dict, *, port: int, workers: int = 4) -> Server:
+def configured_workers() -> int:
+    """The number of workers gunicorn.conf.py gives the deployment (it reads
+    GUNICORN_WORKERS), so the reports name what was measured."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+
+
+def start_gunicorn(env: dict, *, port: int, workers: int) -> Server:
     # The deployment's own settings (gunicorn.conf.py), on the bench's port.
     cmd = [
         str(BIN / "gunicorn"),

@@ -34,7 +34,7 @@ from bench.run import configure, create_database
 
 PORT = int(os.environ.get("LOADTEST_PORT", "8300"))
 RESULTS = ROOT / "docs" / "loadtest-results.md"
-WORKERS = int(os.environ.get("GUNICORN_WORKERS", "4"))  # as gunicorn.conf.py
+WORKERS = harness.configured_workers()
 
 
 def restart_postgres() -> float:

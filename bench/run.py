@@ -335,7 +335,7 @@ def main() -> None:
         "BEGIN;\nINSERT INTO bench_ceiling (created) VALUES (CURRENT_DATE);\nCOMMIT;\n"
     )
 
-    workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+    workers = harness.configured_workers()
     print(f"== gunicorn on 127.0.0.1:{PORT} ({workers} sync workers, production settings)")
     server = harness.start_gunicorn(env, port=PORT, workers=workers)
     sampler = MemorySampler(server)
