@@ -186,12 +186,23 @@ def wrk(
     return WrkResult(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors, requests=requests)
 
 
-def pgbench(database_url: str, script: Path, *, seconds: int = 5, clients: int = 8) -> float:
-    """Transactions per second of `script` (pgbench's own TPS figure)."""
+def pgbench(
+    database_url: str,
+    script: Path,
+    *,
+    seconds: int = 5,
+    clients: int = 8,
+    mode: str = "simple",
+) -> float:
+    """Transactions per second of `script` (pgbench's own TPS figure);
+    `mode` "prepared" runs each statement prepared, as the portal runs its
+    submission (portal.db.prepared_cursor)."""
     out = run(
         [
             "pgbench",
             "-n",
+            "-M",
+            mode,
             "-T",
             str(seconds),
             "-c",

@@ -381,8 +381,11 @@ def main() -> None:
                 f"  {'submission':<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",
                 flush=True,
             )
-            for name, script in (("submission", pgbench_script), ("insert", insert_script)):
-                tps = harness.pgbench(database_url, script, seconds=args.seconds)
+            for name, script, mode in (
+                ("submission", pgbench_script, "prepared"),
+                ("insert", insert_script, "simple"),
+            ):
+                tps = harness.pgbench(database_url, script, seconds=args.seconds, mode=mode)
                 pgbench_tps[name].append(tps)
                 print(f"  pgbench {name:<6} {tps:>8.0f} tps", flush=True)
         saved = Response.objects.filter(survey=open_survey).count() - saved_before
@@ -485,7 +488,7 @@ def write_results(path: Path, **r) -> None:
         "| target | req/s | p50 ms | p99 ms | errors | of floor |",
         "| --- | --- | --- | --- | --- | --- |",
         *rows,
-        f"| pgbench: submission transaction ({r['statements']} statements) | {harness.fmt(r['pgbench_tps']['submission'])} tps | | | | |",
+        f"| pgbench: submission transaction ({r['statements']} statements, prepared) | {harness.fmt(r['pgbench_tps']['submission'])} tps | | | | |",
         f"| pgbench: one INSERT | {harness.fmt(r['pgbench_tps']['insert'])} tps | | | | |",
         "",
         f"Pages: {', '.join(f'{k} `{v}`' for k, v in r['pages'].items())}.",

@@ -162,6 +162,12 @@ if DB_ENGINE == "django.db.backends.postgresql":
     options = DATABASES["default"]["OPTIONS"].get("options", "")
     if "jit" not in options:
         DATABASES["default"]["OPTIONS"]["options"] = f"{options} -c jit=off".strip()
+    # Django turns prepared statements off altogether (None), for poolers
+    # such as PgBouncer in transaction mode; the portal keeps its own pool
+    # of direct connections, and prepares only where asked for
+    # (portal.db.prepared_cursor: the survey submission's statement). The
+    # ORM's client-side binding cursors never prepare whatever this says.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env_int("DB_POOL_MIN", 1),
         "max_size": env_int("DB_POOL_MAX", 4),

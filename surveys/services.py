@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
+from portal.db import prepared_cursor
 from surveys import security, standard_template
 from surveys.models import (
     Answer,
@@ -273,7 +274,7 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
         ),
         "code": security.code_hash(submission.code) if invitation else None,
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(_SAVE_INVITATION if invitation else _SAVE_OPEN, params)
         is_open, saved = cursor.fetchone()
     if not is_open:

@@ -90,3 +90,20 @@ def test_the_portals_connections_run_without_jit(conninfo):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+def test_a_prepared_cursor_prepares_its_statement_and_logs_it(conninfo):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        for n in (1, 2):
+            with db.prepared_cursor(connection) as cursor:
+                cursor.execute("SELECT %(n)s::int + 1 AS prepared_probe", {"n": n})
+                assert cursor.fetchone() == (n + 1,)
+    assert len(captured) == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%prepared_probe%"],
+        )
+        assert cursor.fetchone()[0] == 1
