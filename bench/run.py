@@ -128,7 +128,6 @@ def submission_transaction_sql(survey, path: Path) -> int:
 
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from bench.bodies import csrf_pair, submission_body
 
@@ -143,7 +142,16 @@ def submission_transaction_sql(survey, path: Path) -> int:
         survey.get_absolute_url(), warm_up, content_type="application/x-www-form-urlencoded"
     )
     body = submission_body(survey, token, random.Random(99))
-    with CaptureQueriesContext(connection) as captured:
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        # The statement with its values written in (the submission's own
+        # runs prepared, with placeholders; pgbench -M prepared prepares
+        # this text once per client, so each runs parsed and planned once).
+        captured.append(connection.ops.compose_sql(sql, params) if params else sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
         response = client.post(
             survey.get_absolute_url(), body, content_type="application/x-www-form-urlencoded"
         )
@@ -152,8 +160,8 @@ def submission_transaction_sql(survey, path: Path) -> int:
     # process' memo, the one statement that saves nonce, response and
     # answers (surveys.services._SAVE_SQL).
     lines = []
-    for query in captured.captured_queries:
-        sql = query["sql"].strip().rstrip(";")
+    for sql in captured:
+        sql = sql.strip().rstrip(";")
         if "INSERT INTO surveys_submissionnonce" in sql:
             # A fresh nonce each time, or every run after the first would
             # be refused as the same form sent again.
@@ -164,7 +172,7 @@ def submission_transaction_sql(survey, path: Path) -> int:
         lines.append(sql + ";")
     assert any("INSERT INTO surveys_answer" in line for line in lines), "no answers saved"
     path.write_text("\n".join(lines) + "\n")
-    return len(captured.captured_queries)
+    return len(captured)
 
 
 def time_in_process(func, repeat: int) -> list[float]:

@@ -37,7 +37,6 @@ def check_connection(conn) -> None:
         ConnectionPool.check_connection(conn)
 
 
-
 class _Prepared(psycopg.Cursor):
     """Parameters bound by the server, the statement prepared: PostgreSQL
     parses and plans it once per connection instead of on every call."""

@@ -196,6 +196,7 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
         language=submission.language,
         channel=Response.Channel.WEB,
     )
+    _check_answers(survey, submission.answers)
     Answer.objects.bulk_create(
         [
             Answer(
@@ -210,16 +211,39 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
     )
 
 
+def _check_answers(survey: Survey, answers: list[AnswerData]) -> None:
+    """_save's version of the save statement's check, in one query: every
+    question is the survey's and every choice its question's, or
+    IntegrityError."""
+    known = set(
+        Question.objects.filter(survey_id=survey.pk, pk__in={a.question_id for a in answers})
+        .values_list("pk", "choices__pk")
+        .order_by()
+    )
+    questions = {q for q, _ in known}
+    for a in answers:
+        if a.question_id not in questions or (
+            a.choice_id is not None and (a.question_id, a.choice_id) not in known
+        ):
+            raise IntegrityError("an answer names a question or choice that is not the survey's")
+
+
 # The same writes as _save, as one statement: a burst of submissions costs
 # the database one round trip each instead of five. Every part runs only if
 # the survey is open now (and, by invitation, the code was unused and is now
 # used); a nonce sent before raises the unique constraint's IntegrityError,
-# which undoes the whole statement.
+# which undoes the whole statement. An answer whose question is not this
+# survey's, or whose choice is not its question's, gets no question (NULL):
+# the NOT NULL constraint's IntegrityError undoes the statement too (the
+# check the answers' foreign keys made row by row, made here as a set). The
+# KEY SHARE lock on the survey's row makes a deletion of a question or
+# choice wait for this statement (migration 0004's triggers).
 _SAVE_SQL = """
 WITH open_survey AS (
     SELECT id FROM surveys_survey
     WHERE id = %(survey)s AND opens_at <= %(now)s AND closes_at > %(now)s
         AND mode = %(mode)s
+    FOR KEY SHARE
 ),
 {invitation}
 gate AS (SELECT open_survey.id FROM open_survey {invitation_join}),
@@ -234,8 +258,11 @@ new_response AS (
 ),
 answers AS (
     INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id)
-    SELECT new_response.id, a.q, a.c, a.t, a.d
-    FROM new_response, jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint)
+    SELECT new_response.id, CASE WHEN a.c IS NULL OR c.id IS NOT NULL THEN q.id END, a.c, a.t, a.d
+    FROM new_response
+    CROSS JOIN jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint)
+    LEFT JOIN surveys_question q ON q.id = a.q AND q.survey_id = %(survey)s
+    LEFT JOIN surveys_choice c ON c.id = a.c AND c.question_id = a.q
 )
 SELECT (SELECT count(*) FROM open_survey), (SELECT count(*) FROM new_response)
 """
