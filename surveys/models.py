@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -135,6 +136,14 @@ class Survey(models.Model):
             raise ValidationError({"closes_at": _("The survey must close after it opens.")})
         if not self.languages:
             self.languages = ["sv"]
+
+    @cached_property
+    def thanks_url(self) -> str:
+        """Where a saved submission is sent; kept on the instance, which the
+        process keeps for a burst of submissions (surveys/views.py)."""
+        return reverse(
+            "surveys:thanks", kwargs={"municipality": self.municipality.slug, "slug": self.slug}
+        )
 
     def get_results_url(self) -> str:
         return reverse(

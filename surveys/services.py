@@ -37,7 +37,7 @@ class SubmissionRefused(Exception):
         self.reason = reason
 
 
-@dataclass
+@dataclass(slots=True)
 class AnswerData:
     question_id: int
     choice_id: int | None = None
@@ -45,7 +45,7 @@ class AnswerData:
     district_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Submission:
     language: str
     answers: list[AnswerData] = field(default_factory=list)

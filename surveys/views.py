@@ -6,9 +6,8 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import IntegrityError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -241,10 +240,8 @@ def _submit(request, survey, current, *, recent: bool):
         # answers name a question, choice or district no longer there.
         recheck_if_recent()
         raise
-    url = reverse(
-        "surveys:thanks", kwargs={"municipality": survey.municipality.slug, "slug": survey.slug}
-    )
-    return redirect(url if saved else f"{url}?redan=1")
+    url = survey.thanks_url
+    return HttpResponseRedirect(url if saved else f"{url}?redan=1")
 
 
 def _code_unknown(request, survey, language, post, form, structure):
