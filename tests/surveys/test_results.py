@@ -17,6 +17,12 @@ pytestmark = pytest.mark.django_db
 
 def _respond(survey, answers: dict[str, str], n=1, text=None):
     """n responses with the given {question key: choice key} answers."""
+    _respond_many(survey, {q: [c] for q, c in answers.items()}, n=n, text=text)
+
+
+def _respond_many(survey, answers: dict[str, list[str]], n=1, text=None):
+    """n responses, each ticking every listed choice of each question (and
+    writing `text` as its suggestion, when given)."""
     choices = {
         (c.question.key, c.key): c
         for c in Choice.objects.filter(question__survey=survey).select_related("question")
@@ -26,7 +32,8 @@ def _respond(survey, answers: dict[str, str], n=1, text=None):
         Answer.objects.bulk_create(
             [
                 Answer(response=r, question=choices[(q, c)].question, choice=choices[(q, c)])
-                for q, c in answers.items()
+                for q, keys in answers.items()
+                for c in keys
             ]
         )
         if text:
@@ -124,23 +131,6 @@ def test_breakdown_hides_small_groups(survey):
     keys = [c.key for c in b.choices]
     assert rows["Kvinna"]["cells"][keys.index("mycket_otrygg")] is None
     assert rows["Man"]["cells"][keys.index("mycket_trygg")] == 12
-
-
-def _respond_many(survey, answers: dict[str, list[str]], n=1):
-    """n responses, each ticking every listed choice of each question."""
-    choices = {
-        (c.question.key, c.key): c
-        for c in Choice.objects.filter(question__survey=survey).select_related("question")
-    }
-    for _ in range(n):
-        r = Response.objects.create(survey=survey, date="2026-11-20")
-        Answer.objects.bulk_create(
-            [
-                Answer(response=r, question=choices[(q, c)].question, choice=choices[(q, c)])
-                for q, keys in answers.items()
-                for c in keys
-            ]
-        )
 
 
 def test_a_respondent_who_ticks_several_choices_counts_once_in_each_total(survey):
