@@ -180,8 +180,8 @@ def _submission(request, municipality, slug):
     on the survey and its questions as this process read them in the last
     few seconds, without asking the shared cache each time. At the moment
     of saving the database checks that the survey is open and in the same
-    mode, and its foreign keys refuse answers naming a choice or district
-    that is gone; any outcome but a saved response is decided again on
+    mode and that every answer names a question, choice and district of
+    this survey; any outcome but a saved response is decided again on
     current data."""
     recent = page_cache.recent_versions(municipality) is not None
     survey, current = _form_survey(municipality, slug, recent=True)
@@ -237,9 +237,11 @@ def _submit(request, survey, current, *, recent: bool):
         return _refuse(request, survey, "closed", 403)
     except IntegrityError:
         # Not the form sent twice (response_submit tells that apart): the
-        # answers name a question, choice or district no longer there.
+        # answers name a question, choice or district no longer the
+        # survey's, and the structure this process keeps has not caught up
+        # yet (a change whose version bump is still on its way).
         recheck_if_recent()
-        raise
+        return _refuse(request, survey, "unknown", 400)
     url = survey.thanks_url
     return HttpResponseRedirect(url if saved else f"{url}?redan=1")
 
