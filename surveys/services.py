@@ -183,6 +183,7 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
 def _save(survey: Survey, token: security.Token, submission: Submission) -> None:
     if not Survey.objects.open_now().filter(pk=survey.pk, mode=survey.mode).exists():
         raise SubmissionRefused("closed")
+    _check_answers(survey, submission.answers)
     SubmissionNonce.objects.create(survey_id=survey.pk, digest=token.nonce_digest)
     if survey.mode == Survey.Mode.INVITATION:
         used = Invitation.objects.filter(
@@ -196,7 +197,6 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
         language=submission.language,
         channel=Response.Channel.WEB,
     )
-    _check_answers(survey, submission.answers)
     Answer.objects.bulk_create(
         [
             Answer(

@@ -115,7 +115,7 @@ def save_queries() -> int:
     """Queries a valid submission runs once its survey and structure are in
     this process' memo (the form was shown): on PostgreSQL one statement
     (surveys.services._SAVE_SQL) between the test's savepoint and release;
-    elsewhere savepoint, open check, nonce, response, the answers' check,
+    elsewhere savepoint, open check, the answers' check, nonce, response,
     answers, release."""
     from django.db import connection
 
