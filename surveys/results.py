@@ -52,12 +52,17 @@ NTU_EXCLUDED = ("vet_ej",)
 # --- the public building blocks (used by the follow-up app) ---------------
 
 
-def _answers_to(survey: Survey, question_key: str, choice_keys, exclude_keys):
-    """The answers to one question of one survey, less those with a choice
-    in `exclude_keys`, and the filter for those with one in `choice_keys`.
+def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) -> tuple[int, int]:
+    """(k, n) for one question of one survey, in one query.
+
+    n = respondents who answered `question_key` with a choice not in
+    `exclude_keys`; k = those of them who chose one of `choice_keys`.
+    Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
+
     The question and its choices are named by id (subqueries PostgreSQL runs
-    first), so the answers are read through the (question, choice) index:
-    joined by key instead, the planner may scan every survey's answers."""
+    first), so the answers are read through the (question, response, choice)
+    index: joined by key instead, the planner may scan every survey's answers.
+    """
     question = Subquery(
         Question.objects.filter(survey=survey, key=question_key).order_by().values("pk")[:1]
     )
@@ -68,19 +73,8 @@ def _answers_to(survey: Survey, question_key: str, choice_keys, exclude_keys):
     answers = Answer.objects.filter(question_id=question)
     if exclude_keys:
         answers = answers.exclude(choice_id__in=choices(exclude_keys))
-    return answers, Q(choice_id__in=choices(choice_keys))
-
-
-def share(survey: Survey, question_key: str, choice_keys, *, exclude_keys=()) -> tuple[int, int]:
-    """(k, n) for one question of one survey, in one query.
-
-    n = respondents who answered `question_key` with a choice not in
-    `exclude_keys`; k = those of them who chose one of `choice_keys`.
-    Example: share(survey, "trygghet_ute_kvall", ["mycket_trygg", "ganska_trygg"])
-    """
-    answers, chosen = _answers_to(survey, question_key, choice_keys, exclude_keys)
     row = answers.aggregate(
-        k=Count("response_id", distinct=True, filter=chosen),
+        k=Count("response_id", distinct=True, filter=Q(choice_id__in=choices(choice_keys))),
         n=Count("response_id", distinct=True),
     )
     return row["k"], row["n"]
@@ -137,10 +131,7 @@ _SHARE_BY_SQL = (
     )
     + _SHARE_BY_SELECT
 )
-_CHOICES_BY_KEY = """
-    SELECT id FROM surveys_choice WHERE key IN ({})
-        AND question_id = (SELECT id FROM surveys_question WHERE survey_id = %(survey)s AND key = %(question)s)
-"""
+_CHOICES_BY_KEY = "SELECT id FROM surveys_choice WHERE question_id = {question} AND key IN ({keys})"
 
 
 def share_by(
@@ -150,9 +141,14 @@ def share_by(
     "kon", "alder", "omrade"), in one query: {background choice key or None
     (not stated): (k, n)}. Not suppressed: use `suppress` before showing it."""
     params = {"survey": survey.pk, "question": question_key, "by": by_key}
+    question = _QUESTION_BY_KEY.format("%(question)s")
     sql = _SHARE_BY_SQL.format(
-        chosen=_CHOICES_BY_KEY.format(_named(params, "chosen", choice_keys)),
-        excluded=_CHOICES_BY_KEY.format(_named(params, "excluded", exclude_keys)),
+        chosen=_CHOICES_BY_KEY.format(
+            question=question, keys=_named(params, "chosen", choice_keys)
+        ),
+        excluded=_CHOICES_BY_KEY.format(
+            question=question, keys=_named(params, "excluded", exclude_keys)
+        ),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
