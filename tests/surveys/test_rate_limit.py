@@ -3,10 +3,14 @@ production (one round trip) and on the portable path the tests use."""
 
 import os
 import uuid
+from unittest import mock
 
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
+from redis.commands.core import Script
+from redis.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from surveys import security
 from surveys.models import Response
@@ -48,6 +52,49 @@ def test_the_counter_counts_and_expires_on_redis(redis_cache):
     assert client.ttl(redis_cache.make_and_validate_key("k")) <= 60
     # The value stays readable through the cache API.
     assert redis_cache.get("k") == 4
+
+
+def redis_client(backend):
+    return backend._cache.get_client(backend.make_and_validate_key("k"), write=True)
+
+
+def test_the_counter_runs_on_a_pooled_connection_without_redis_pys_command_path(redis_cache):
+    security._count("k", 60)  # the script is known to Redis from here on
+    with mock.patch.object(Script, "__call__", autospec=True) as script_path:
+        assert [security._count("k", 60) for _ in range(3)] == [2, 3, 4]
+    script_path.assert_not_called()
+
+
+def test_the_counter_counts_on_after_redis_forgot_the_script(redis_cache):
+    assert security._count("k", 60) == 1
+    redis_client(redis_cache).script_flush()  # as after a restart
+    assert [security._count("k", 60) for _ in range(2)] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("breaks_in", "second_count"),
+    [
+        ("send_packed_command", 2),  # the command never reached Redis: counted once
+        ("read_response", 3),  # it had reached Redis: counted twice, as redis-py's retry would
+    ],
+)
+def test_the_counter_counts_on_after_a_connection_broke(redis_cache, breaks_in, second_count):
+    assert security._count("k", 60) == 1
+    real = getattr(Connection, breaks_in)
+    calls = []
+
+    def broken_once(connection, *args, **kwargs):
+        calls.append(connection)
+        if len(calls) == 1:
+            if breaks_in == "read_response":
+                real(connection, *args, **kwargs)
+            connection.disconnect()
+            raise RedisConnectionError("Connection closed by server.")
+        return real(connection, *args, **kwargs)
+
+    with mock.patch.object(Connection, breaks_in, broken_once):
+        assert security._count("k", 60) == second_count
+        assert security._count("k", 60) == second_count + 1
 
 
 def test_the_counter_on_other_cache_backends():
