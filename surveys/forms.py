@@ -375,7 +375,9 @@ class SubmissionPlan:
     `is_valid()`, or None whenever the data is not plainly valid – then the
     caller builds the full form, which gives the resident its messages. It
     must never return a Submission the form would refuse or build
-    differently; when in doubt it returns None.
+    differently; when in doubt it returns None. An answer that is only a
+    choice is built once, with the plan, and shared by every submission
+    that picks it (AnswerData is frozen).
     """
 
     __slots__ = ("_steps", "_usable", "known_names")
@@ -388,18 +390,20 @@ class SubmissionPlan:
             name = f"q_{q.key}"
             names.append(name)
             if q.kind == Question.Kind.SINGLE:
-                ids = {str(c.pk): c.pk for c in q.choices.all()}
+                ids = {str(c.pk): AnswerData(q.pk, choice_id=c.pk) for c in q.choices.all()}
                 steps.append((_SINGLE, q.pk, name, q.required, ids))
             elif q.kind == Question.Kind.MULTIPLE:
                 ids = {}
                 others = {}
                 for c in q.choices.all():
-                    other = None
                     if c.allows_text:
+                        # "Other, namely": the answer carries the resident's text.
                         other = f"{name}__{c.key}"
                         others[other] = q.max_length
                         names.append(other)
-                    ids[str(c.pk)] = (c.pk, other)
+                        ids[str(c.pk)] = (c.pk, other)
+                    else:
+                        ids[str(c.pk)] = (AnswerData(q.pk, choice_id=c.pk), None)
                 steps.append((_MULTIPLE, q.pk, name, q.required, ids, tuple(others.items())))
             elif q.kind == Question.Kind.TEXT:
                 steps.append((_TEXT, q.pk, name, q.required, q.max_length))
@@ -448,10 +452,10 @@ class SubmissionPlan:
                         if required:
                             return None
                         continue
-                    choice_id = step[4].get(value)
-                    if choice_id is None:
+                    answer = step[4].get(value)
+                    if answer is None:
                         return None
-                    append(AnswerData(question_id, choice_id=choice_id))
+                    append(answer)
                     continue
                 text = _plain_text(lists.get(step[5]), step[6])
                 if text is None:
@@ -495,10 +499,10 @@ class SubmissionPlan:
                     picked = ids.get(value)
                     if picked is None:
                         return None
-                    choice_id, other = picked
-                    if other is None:
-                        append(AnswerData(question_id, choice_id=choice_id))
+                    if picked[1] is None:
+                        append(picked[0])
                     else:
+                        choice_id, other = picked
                         text = texts[other]
                         if not text:
                             return None

@@ -37,12 +37,22 @@ class SubmissionRefused(Exception):
         self.reason = reason
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AnswerData:
+    """One answer to save. Frozen: the submission plan (forms.SubmissionPlan)
+    hands the same object to every submission that picks the same choice."""
+
     question_id: int
     choice_id: int | None = None
     text: str | None = None
     district_id: int | None = None
+    # The answer as an element of the save statement's JSON parameter,
+    # encoded once per object instead of on every submission.
+    json_text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        fields = {"q": self.question_id, "c": self.choice_id, "t": self.text, "d": self.district_id}
+        object.__setattr__(self, "json_text", json.dumps(fields))
 
 
 @dataclass(slots=True)
@@ -293,12 +303,7 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
         "channel": Response.Channel.WEB.value,
         # One JSON text rather than four arrays: the driver quotes one string
         # instead of converting every value.
-        "answers": json.dumps(
-            [
-                {"q": a.question_id, "c": a.choice_id, "t": a.text, "d": a.district_id}
-                for a in answers
-            ]
-        ),
+        "answers": f"[{', '.join([a.json_text for a in answers])}]",
         "code": security.code_hash(submission.code) if invitation else None,
     }
     with prepared_cursor(connection) as cursor:

@@ -6,6 +6,9 @@ same Submission; whatever a browser sends for valid answers, it must accept
 form, which gives the resident its messages.
 """
 
+import dataclasses
+import json
+
 import pytest
 from django.http import QueryDict
 from django.test import override_settings
@@ -443,6 +446,37 @@ def test_data_that_is_not_a_query_dict_falls_back(survey):
     plan = SubmissionPlan(questions, districts)
     data = dict(plain_pairs(survey, questions, districts))
     assert plan.submission(data, language="sv", invitation=False) is None
+
+
+def test_choice_answers_are_shared_between_submissions_and_cannot_be_changed(survey):
+    questions, districts = structure(survey)
+    plan = SubmissionPlan(questions, districts)
+    data = query_dict(plain_pairs(survey, questions, districts))
+    first = plan.submission(data, language="sv", invitation=False)
+    second = plan.submission(data, language="sv", invitation=False)
+    assert first.answers == second.answers
+    shared = [a for a, b in zip(first.answers, second.answers, strict=True) if a is b]
+    assert shared and all(a.text is None for a in shared)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        shared[0].choice_id = 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        services.AnswerData(7, choice_id=8),
+        services.AnswerData(7, choice_id=8, text='Annat: "mörkt"\n\\ </script>'),
+        services.AnswerData(7, district_id=3, text=None),
+        services.AnswerData(7, text="Bättre belysning"),
+    ],
+)
+def test_an_answer_carries_its_part_of_the_save_statement(answer):
+    assert json.loads(answer.json_text) == {
+        "q": answer.question_id,
+        "c": answer.choice_id,
+        "t": answer.text,
+        "d": answer.district_id,
+    }
 
 
 def test_the_plan_takes_the_language_and_asks_for_a_code_by_invitation(survey):
