@@ -8,10 +8,10 @@ from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import page_cache, scope
+from portal.http import never_cache
 from portal.memo import ProcessMemo
 from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services

@@ -488,3 +488,14 @@ def test_a_survey_is_found_only_under_its_own_municipality(client, survey):
     assert client.post("/osthammar/enkat/finns-inte/", data).status_code == 404
     assert Response.objects.count() == 0
     assert client.post(survey.get_absolute_url(), data).status_code == 302
+
+
+def test_the_form_and_a_submission_are_never_cached(client, survey):
+    for response in (
+        client.get(survey.get_absolute_url()),
+        client.post(survey.get_absolute_url(), valid_data(client, survey)),
+    ):
+        assert (
+            response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+        )
+        assert "Expires" in response
