@@ -5,6 +5,7 @@ token's nonce is random, codes are stored as HMACs, and the rate-limit key
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -82,6 +83,7 @@ def code_generate() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+@functools.cache
 def parse_rate(rate: str) -> tuple[int, int]:
     """ "20/h" → (20, 3600). Units: s, m, h, d."""
     count, _, unit = rate.partition("/")
@@ -126,7 +128,7 @@ def _count(key: str, window: int) -> int:
     knows it); other cache backends take the portable add + incr."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
+        full_key = backend.make_key(key)  # ours: "surveys:rl:" and hex, nothing to validate
         client = backend._cache.get_client(full_key, write=True)
         global _count_script
         if _count_script is None:

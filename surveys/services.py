@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -172,10 +172,13 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     is decided by the database's copy of the survey at the moment of
     saving, not by the caller's (possibly older) one.
     """
-    one_statement = connection.vendor == "postgresql"
+    # The connection itself, not django.db.connection: every attribute read
+    # through that proxy is a lookup in a context-local registry.
+    db = connections[DEFAULT_DB_ALIAS]
+    one_statement = db.vendor == "postgresql"
     save = _save_in_one_statement if one_statement else _save
     try:
-        if one_statement and not connection.in_atomic_block:
+        if one_statement and not db.in_atomic_block:
             # One statement is a transaction of its own: no BEGIN, no COMMIT.
             save(survey, token, submission)
         else:
@@ -306,7 +309,7 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
         "answers": f"[{', '.join([a.json_text for a in answers])}]",
         "code": security.code_hash(submission.code) if invitation else None,
     }
-    with prepared_cursor(connection) as cursor:
+    with prepared_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
         cursor.execute(_SAVE_INVITATION if invitation else _SAVE_OPEN, params)
         is_open, saved = cursor.fetchone()
     if not is_open:
