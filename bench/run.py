@@ -398,6 +398,15 @@ def main() -> None:
                 print(f"  pgbench {name:<6} {tps:>8.0f} tps", flush=True)
         saved = Response.objects.filter(survey=open_survey).count() - saved_before
         submitted = sum(r.requests for r in measurements["submission"])
+        # The submissions just added tens of thousands of responses (and each
+        # run adds more): VACUUM as autovacuum would, so the visibility map
+        # covers the table again. Without it the planner prices the results'
+        # index-only scans with heap visits and reads the whole answer table
+        # instead (6 s instead of 1 s at 100 000 responses once the table had
+        # grown by half; autovacuum is off on some machines).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) surveys_answer")
+            cursor.execute("VACUUM (ANALYZE) surveys_response")
         print("== Results pages", flush=True)
         timings = {}
         for size, survey in surveys.items():
