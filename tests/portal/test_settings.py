@@ -130,3 +130,17 @@ def test_gunicorn_reads_the_committed_settings():
     result = run(["-c", code], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == ["sync", "3", "300", "['127.0.0.1:8000']", "2048"]
+
+
+def test_a_gunicorn_worker_freezes_the_loaded_application_for_the_collector():
+    code = (
+        "import gc, sys; from gunicorn.app.wsgiapp import WSGIApplication;"
+        "sys.argv = ['gunicorn', 'portal.wsgi'];"
+        "app = WSGIApplication(); app.load_wsgiapp();"
+        "before = gc.get_freeze_count(); app.cfg.post_worker_init(None);"
+        "print(before, gc.get_freeze_count() > 10000)"
+    )
+    env = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "trygghet.example.se"}
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["0", "True"]
