@@ -326,6 +326,12 @@ def main() -> None:
         )
     open_survey = Survey.objects.open_now().get(municipality__slug="osthammar")
     surveys = {size: bench_survey(open_survey, size) for size in sizes}
+    # Where this run's rows begin: they are deleted after counting, so the
+    # database the results are measured on does not grow with every run.
+    first_new = {
+        table: _next_id(table)
+        for table in ("surveys_answer", "surveys_response", "surveys_submissionnonce")
+    }
 
     pages = discover_pages()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -350,7 +356,7 @@ def main() -> None:
     sampler.start()
     measurements: dict[str, list[harness.WrkResult]] = {}
     pgbench_tps: dict[str, list[float]] = {"submission": [], "insert": []}
-    saved_before = Response.objects.filter(survey=open_survey).count()
+    saved = 0
     try:
         targets = {"floor": "/_bench/floor/", "insert": "/_bench/insert/", **pages}
         for url in targets.values():  # warm up caches and connections
@@ -371,6 +377,7 @@ def main() -> None:
                     f"  {name:<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",
                     flush=True,
                 )
+            saved_before = Response.objects.filter(survey=open_survey).count()
             result = harness.wrk(
                 server.url + open_survey.get_absolute_url(),
                 seconds=args.seconds,
@@ -384,6 +391,8 @@ def main() -> None:
                     "BENCH_PATH": open_survey.get_absolute_url(),
                 },
             )
+            # Counted before pgbench adds its own rows to the same survey.
+            saved += Response.objects.filter(survey=open_survey).count() - saved_before
             measurements.setdefault("submission", []).append(result)
             print(
                 f"  {'submission':<14} {result.rps:>8.0f} req/s  p50 {result.p50_ms:.1f} ms  p99 {result.p99_ms:.1f} ms  errors {result.errors}",
@@ -396,14 +405,17 @@ def main() -> None:
                 tps = harness.pgbench(database_url, script, seconds=args.seconds, mode=mode)
                 pgbench_tps[name].append(tps)
                 print(f"  pgbench {name:<6} {tps:>8.0f} tps", flush=True)
-        saved = Response.objects.filter(survey=open_survey).count() - saved_before
         submitted = sum(r.requests for r in measurements["submission"])
-        # The submissions just added tens of thousands of responses (and each
-        # run adds more): VACUUM as autovacuum would, so the visibility map
-        # covers the table again. Without it the planner prices the results'
-        # index-only scans with heap visits and reads the whole answer table
-        # instead (6 s instead of 1 s at 100 000 responses once the table had
-        # grown by half; autovacuum is off on some machines).
+        with connection.cursor() as cursor:
+            for table, first in first_new.items():  # answers first: they name the responses
+                cursor.execute(f"DELETE FROM {table} WHERE id >= %s", [first])
+            cursor.execute("TRUNCATE bench_ceiling")
+        # VACUUM as autovacuum would after the submissions' inserts and
+        # deletes, so the visibility map covers the table again. Without it
+        # the planner prices the results' index-only scans with heap visits
+        # and reads the whole answer table instead (6 s instead of 1 s at
+        # 100 000 responses once the table had grown by half; autovacuum is
+        # off on some machines).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) surveys_answer")
             cursor.execute("VACUUM (ANALYZE) surveys_response")
@@ -443,6 +455,14 @@ def main() -> None:
         workers=workers,
     )
     print(f"== Wrote {args.output}")
+
+
+def _next_id(table: str) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        return cursor.fetchone()[0]
 
 
 def _median(values):
