@@ -5,11 +5,14 @@ README, "Workers and pool"."""
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Sync workers, two per core: a sync worker waits idle while PostgreSQL
-# commits a submission or Redis answers, and a second one per core uses that
-# time (`make bench`: four workers on two cores served every target faster
-# than two). One request per process keeps each database pool small.
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+# Sync workers, gunicorn's rule of thumb of two per core plus one (5 on the
+# 2-core machines we measure on): a sync worker waits idle while PostgreSQL
+# commits a submission or Redis answers, and the others use that time. Four
+# left about 15 % of the cores idle under a burst of submissions (per-process
+# CPU under wrk); five served submissions about 9 % faster and the one-INSERT
+# ceiling about 2 % faster (README, "Workers and pool"). One request per
+# process keeps each database pool small.
+workers = int(os.environ.get("GUNICORN_WORKERS", "5"))
 worker_class = "sync"
 # A sync worker that runs one request longer than this is killed. The
 # longest requests are officials' exports and results at a million
