@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -258,7 +259,8 @@ def _check_answers(survey: Survey, answers: list[AnswerData]) -> None:
 _SAVE_SQL = """
 WITH open_survey AS (
     SELECT id FROM surveys_survey
-    WHERE id = %(survey)s AND opens_at <= %(now)s AND closes_at > %(now)s
+    WHERE id = %(survey)s
+        AND opens_at <= statement_timestamp() AND closes_at > statement_timestamp()
         AND mode = %(mode)s
     FOR KEY SHARE
 ),
@@ -270,7 +272,7 @@ nonce AS (
 ),
 new_response AS (
     INSERT INTO surveys_response (survey_id, date, language, channel)
-    SELECT id, %(date)s, %(language)s, %(channel)s FROM gate
+    SELECT id, (statement_timestamp() AT TIME ZONE %(time_zone)s)::date, %(language)s, %(channel)s FROM gate
     RETURNING id
 ),
 chosen AS (
@@ -313,9 +315,10 @@ def _save_in_one_statement(survey: Survey, token: security.Token, submission: Su
     params = {
         "survey": survey.pk,
         "mode": survey.mode,
-        "now": timezone.now(),
         "digest": token.nonce_digest,
-        "date": timezone.localdate(),
+        # The moment of saving and its date are the database's (the
+        # statement's start): one clock decides whether the survey is open.
+        "time_zone": settings.TIME_ZONE,
         "language": submission.language,
         "channel": Response.Channel.WEB.value,
         # One JSON text rather than four arrays: the driver quotes one string
