@@ -342,6 +342,8 @@ def main() -> None:
     csrf_cookie = csrf[0]
     for n, path in enumerate(bodies):
         write_bodies(open_survey, path, 2_500 * args.seconds, seed=7 + n, csrf=csrf)
+    warm_up_bodies = tmp / "bodies-warm-up.txt"
+    write_bodies(open_survey, warm_up_bodies, 2_500, seed=5, csrf=csrf)
     pgbench_script = tmp / "submission.sql"
     statements = submission_transaction_sql(open_survey, pgbench_script)
     insert_script = tmp / "insert.sql"
@@ -366,6 +368,25 @@ def main() -> None:
             # wrk would leave both workers busy with abandoned renders.
             harness.get(server.url + url, timeout=600)
             harness.wrk(server.url + url, seconds=1, connections=4)
+
+        def submit(path: Path, *, seconds: int, connections: int) -> harness.WrkResult:
+            return harness.wrk(
+                server.url + open_survey.get_absolute_url(),
+                seconds=seconds,
+                connections=connections,
+                script=str(ROOT / "bench" / "submit.lua"),
+                env={
+                    "BENCH_BODIES": str(path),
+                    "BENCH_OFFSET": "0",
+                    "BENCH_THREADS": "2",
+                    "BENCH_CSRF": csrf_cookie,
+                    "BENCH_PATH": open_survey.get_absolute_url(),
+                },
+            )
+
+        # The submission warmed up like the pages: each worker reads the
+        # survey's structure and prepares the save statement on first use.
+        submit(warm_up_bodies, seconds=1, connections=4)
         for round_no in range(1, args.rounds + 1):
             print(f"== Round {round_no}/{args.rounds}", flush=True)
             for name, url in targets.items():
@@ -378,18 +399,8 @@ def main() -> None:
                     flush=True,
                 )
             saved_before = Response.objects.filter(survey=open_survey).count()
-            result = harness.wrk(
-                server.url + open_survey.get_absolute_url(),
-                seconds=args.seconds,
-                connections=args.connections,
-                script=str(ROOT / "bench" / "submit.lua"),
-                env={
-                    "BENCH_BODIES": str(bodies[round_no - 1]),
-                    "BENCH_OFFSET": "0",
-                    "BENCH_THREADS": "2",
-                    "BENCH_CSRF": csrf_cookie,
-                    "BENCH_PATH": open_survey.get_absolute_url(),
-                },
+            result = submit(
+                bodies[round_no - 1], seconds=args.seconds, connections=args.connections
             )
             # Counted before pgbench adds its own rows to the same survey.
             saved += Response.objects.filter(survey=open_survey).count() - saved_before
