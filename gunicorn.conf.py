@@ -16,7 +16,7 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "5"))
 worker_class = "sync"
 # A sync worker that runs one request longer than this is killed. The
 # longest requests are officials' exports and results at a million
-# responses (over a minute and about 10 s, measured by `make bench`).
+# responses (over a minute and 10–14 s, measured by `make bench`).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "300"))
 graceful_timeout = 30
 # Room for the burst when invitation letters land: the kernel queues
