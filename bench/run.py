@@ -288,11 +288,11 @@ def export_timings(server: harness.Server, survey) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    # Five rounds: a submission writes about 16 kB of WAL, so PostgreSQL's
-    # default max_wal_size (1 GB) asks for a checkpoint every minute or two
-    # of this load, and a round that follows one writes whole pages to the
-    # WAL again and reads several points lower; the median of three rounds
-    # swung between 44 % and 51 % of the one-INSERT view on the same code.
+    # Five rounds: submission rounds swing by several points, and the median
+    # of three swung between 44 % and 51 % of the one-INSERT view on the same
+    # code. Most likely the checkpoints: a submission writes about 16 kB of
+    # WAL, so PostgreSQL's default max_wal_size (1 GB) asks for one every
+    # minute or two of this load, and a round after one writes whole pages.
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "5")))
     parser.add_argument(
