@@ -2,10 +2,11 @@
 with a clear message and nothing saved."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.core import signing
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from surveys import security
@@ -499,3 +500,29 @@ def test_the_form_and_a_submission_are_never_cached(client, survey):
             response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
         )
         assert "Expires" in response
+
+
+def test_a_form_posted_as_a_browser_posts_it_is_checked_and_saved_with_its_text(survey):
+    """Browsers send the form urlencoded (the test client's default is
+    multipart): parsed by portal.middleware, CSRF-checked, saved intact."""
+    browser = Client(enforce_csrf_checks=True)
+    text = "Mörkt i 100% av gångtunneln + ingen belysning & öde; ännu värre ?kväll="
+    district = survey.municipality.districts.first()
+    data = valid_data(
+        browser,
+        survey,
+        q_forslag=text,
+        q_otrygg_plats=str(district.pk),
+        q_otrygg_plats__text="Vid torget",  # spaces only: sent as "+"
+    )
+    body = urlencode(data)
+    url = survey.get_absolute_url()
+    refused = browser.post(url, body, content_type="application/x-www-form-urlencoded")
+    assert refused.status_code == 403  # no CSRF token in the form
+    assert Response.objects.count() == 0
+    data["csrfmiddlewaretoken"] = browser.cookies["csrftoken"].value
+    response = browser.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 302
+    assert Answer.objects.get(question__key="forslag").text == text
+    place = Answer.objects.get(question__key="otrygg_plats")
+    assert (place.district, place.text) == (district, "Vid torget")
