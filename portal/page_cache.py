@@ -33,6 +33,12 @@ the survey services. Pages also expire after PUBLIC_PAGE_CACHE_SECONDS, so
 time-driven changes (a scheduled pledge going public, a new year's pledge
 becoming current, a survey opening) show within that time.
 
+While the cache cannot be reached (portal/cache.py) the version numbers are
+unknown: every page is rendered and nothing is stored or reused. A bump
+that could not be written is written again by the next request the process
+serves once the cache answers, so a copy stored before a change cannot be
+served after an outage that left the cache's contents in place.
+
 A page's municipality is its first path segment (every municipality URL is
 `/<municipality>/...`); a view whose `municipality` keyword disagrees with
 it is rendered fresh every time.
@@ -81,13 +87,31 @@ def invalidate(municipality=None) -> None:
     keys = [SITE_VERSION] if municipality is None else _version_keys(municipality)
 
     def bump():
-        now = time.time_ns()
-        cache.set_many(dict.fromkeys(keys, now), None)
+        _bump(keys)
         _RECENT.clear()  # this process sees its own change at once
 
     bump()
     if connection.in_atomic_block:
         transaction.on_commit(bump)
+
+
+# Version keys whose bump could not be written (the cache was away): written
+# again by the next request this process serves once the cache answers, so
+# that pages stored before the change cannot outlive an outage that did not
+# empty the cache.
+_UNBUMPED: set[str] = set()
+
+
+def _bump(keys) -> None:
+    failed = cache.set_many(dict.fromkeys(keys, time.time_ns()), None)
+    _UNBUMPED.difference_update(keys)
+    _UNBUMPED.update(failed)
+
+
+def bump_again() -> None:
+    """Write the bumps the cache missed, if any (cheap when there are none)."""
+    if _UNBUMPED:
+        _bump(list(_UNBUMPED))
 
 
 def _version_keys(municipality) -> list[str]:
@@ -117,14 +141,22 @@ def recent_versions(slug: str) -> tuple | None:
 def versions(slug: str, *, recent: bool = False) -> tuple:
     """The (site, municipality) version pair: part of any cache key whose
     value must change when the municipality's content does. With `recent`,
-    a pair this process read in the last RECENT_SECONDS will do."""
+    a pair this process read in the last RECENT_SECONDS will do. A version
+    the cache cannot give (it is away) is None: nothing may be reused or
+    stored under a pair holding one (`known`)."""
     if recent:
         found = recent_versions(slug)
         if found is not None:
             return found
+    bump_again()
     pair = _read_versions(slug)
-    _RECENT.put(slug, pair)
+    if known(pair):
+        _RECENT.put(slug, pair)
     return pair
+
+
+def known(pair: tuple) -> bool:
+    return None not in pair
 
 
 def _read_versions(slug: str) -> tuple:
@@ -137,7 +169,7 @@ def _read_versions(slug: str) -> tuple:
         for key in missing:
             cache.add(key, time.time_ns(), None)
         found = cache.get_many([SITE_VERSION, m_key])
-    return (found[SITE_VERSION], found[m_key])
+    return (found.get(SITE_VERSION), found.get(m_key))
 
 
 def page_key(language: str, path: str) -> str:
@@ -176,7 +208,7 @@ def _is_copy_of(entry, slug: str) -> bool:
 
 
 def _is_fresh(entry, slug: str, current: tuple) -> bool:
-    return _is_copy_of(entry, slug) and entry[0] == current and None not in current
+    return _is_copy_of(entry, slug) and entry[0] == current and known(current)
 
 
 # How long the one request rendering a changed page keeps the others on the
@@ -251,6 +283,7 @@ def forget_local_copies() -> None:
     """Drop this process' copies (tests, after clearing the cache)."""
     _LOCAL.clear()
     _RECENT.clear()
+    _UNBUMPED.clear()
 
 
 class PublicPageCacheMiddleware:
@@ -273,6 +306,7 @@ class PublicPageCacheMiddleware:
             # Only pages that can be cached cost a lookup: a form, a 404 or
             # any other view goes down the chain as if this were not here.
             return self.get_response(request)
+        bump_again()
         slug = path_slug(request.path_info)
         key = page_key(request_language(request), request.path)
         m_key = _municipality_version_key(slug)
@@ -305,7 +339,11 @@ class PublicPageCacheMiddleware:
         try:
             response = self.get_response(request)
             rendered_under = getattr(response, _STORE, None)
-            if rendered_under is not None and _storable(request, response):
+            if (
+                rendered_under is not None
+                and known(rendered_under)
+                and _storable(request, response)
+            ):
                 if hasattr(response, "render") and callable(response.render):
                     response.render()
                 cache.set(
@@ -342,7 +380,7 @@ def cached_public_page(view):
         # Read before rendering: a change during rendering bumps a version,
         # so the stored copy is stale at once, never wrong.
         current = (found.get(SITE_VERSION), found.get(_municipality_version_key(slug)))
-        if None in current:
+        if not known(current):
             current = versions(slug)
         response = view(request, *args, **kwargs)
         setattr(response, _STORE, current)

@@ -190,15 +190,24 @@ MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 # Caches: Redis when REDIS_URL is set (shared by all app servers: the
-# pledge page cache and the survey rate limit live here); otherwise the
-# process' own memory, which is fine for one development server.
+# pledge page cache and the survey rate limit live here; the portal works
+# without it while it is away, slower); otherwise the process' own memory,
+# which is fine for one development server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis answers in well under a millisecond: one that has not answered (or
+# accepted the connection) within this is taken for away, and the portal
+# goes on without it (portal/cache.py).
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 1000) / 1000
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:

@@ -19,9 +19,9 @@ from datetime import date
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 
+from portal.cache import UNREACHABLE, RedisCache
 from portal.security import client_ip
 
 TOKEN_SALT = "surveys.submission-token"  # noqa: S105 - a salt, not a secret
@@ -128,26 +128,39 @@ def _count(key: str, window: int) -> int:
     knows it); other cache backends take the portable add + incr."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_key(key)  # ours: "surveys:rl:" and hex, nothing to validate
-        client = backend._cache.get_client(full_key, write=True)
-        global _count_script
-        if _count_script is None:
-            _count_script = client.register_script(_COUNT_SCRIPT)
-        count = _count_on_connection(client.connection_pool, full_key, window)
-        if count is None:
-            # The script is not in Redis (it restarted) or the connection
-            # broke: redis-py's full path loads the script again and retries
-            # on a new connection. (A command that reached Redis before the
-            # connection broke has counted once already: one count too many,
-            # as with redis-py's own retries.)
-            count = _count_script(keys=[full_key], args=[window], client=client)
-        return int(count)
+        # While Redis cannot be reached nothing is counted (0): a resident
+        # is not turned away for it, and the form's one-time token still
+        # keeps each rendered form to one response.
+        if not backend.reachable():
+            return 0
+        try:
+            return _count_on_redis(backend, key, window)
+        except UNREACHABLE as exc:
+            backend.unreachable(exc)
+            return 0
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
     except ValueError:
         cache.set(key, 1, timeout=window)
         return 1
+
+
+def _count_on_redis(backend: RedisCache, key: str, window: int) -> int:
+    full_key = backend.make_key(key)  # ours: "surveys:rl:" and hex, nothing to validate
+    client = backend._cache.get_client(full_key, write=True)
+    global _count_script
+    if _count_script is None:
+        _count_script = client.register_script(_COUNT_SCRIPT)
+    count = _count_on_connection(client.connection_pool, full_key, window)
+    if count is None:
+        # The script is not in Redis (it restarted) or the connection
+        # broke: redis-py's full path loads the script again and retries
+        # on a new connection. (A command that reached Redis before the
+        # connection broke has counted once already: one count too many,
+        # as with redis-py's own retries.)
+        count = _count_script(keys=[full_key], args=[window], client=client)
+    return int(count)
 
 
 class _Held(threading.local):

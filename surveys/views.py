@@ -49,6 +49,8 @@ def _form_survey(municipality: str, slug: str, *, recent: bool = False) -> tuple
     per process, not once per submission; with `recent`, under versions
     this process read in the last few seconds (page_cache.versions)."""
     current = page_cache.versions(municipality, recent=recent)
+    if not page_cache.known(current):  # the cache is away: nothing is reused
+        return _get_survey(municipality, slug), current
     key = (municipality, slug, current)
     survey = _SURVEYS.get(key)
     if survey is None:
@@ -64,7 +66,10 @@ def _structure(survey, current: tuple | None = None) -> Structure:
     municipality's page version, which every admin change bumps, so a burst
     of submissions does not rebuild hundreds of model objects from the
     database each time."""
-    site, municipality = current or page_cache.versions(survey.municipality.slug)
+    current = current or page_cache.versions(survey.municipality.slug)
+    if not page_cache.known(current):  # the cache is away: nothing is reused
+        return _built_structure(_read_structure(survey))
+    site, municipality = current
     key = f"surveys:structure:{survey.pk}:{site}:{municipality}"
     # The versions come from the shared cache, so this process' copy is used
     # only while it is current; it saves unpickling (and building the plan)
@@ -74,13 +79,20 @@ def _structure(survey, current: tuple | None = None) -> Structure:
         return structure
     shared = cache.get(key)
     if shared is None:
-        questions = list(survey.questions.in_form_order())
-        shared = (questions, list(survey.municipality.districts.all()))
+        shared = _read_structure(survey)
         cache.set(key, shared, 3600)
-    questions, districts = shared
-    structure = Structure(questions, districts, SubmissionPlan(questions, districts))
+    structure = _built_structure(shared)
     _STRUCTURES.put(key, structure)
     return structure
+
+
+def _read_structure(survey) -> tuple[list, list]:
+    return list(survey.questions.in_form_order()), list(survey.municipality.districts.all())
+
+
+def _built_structure(shared: tuple[list, list]) -> Structure:
+    questions, districts = shared
+    return Structure(questions, districts, SubmissionPlan(questions, districts))
 
 
 def _build_form(survey, language, structure: Structure, *, data=None, initial=None):

@@ -1,8 +1,14 @@
-"""Shared fixtures: two municipalities served by one police area, and a
-fixed cast of officials for permission tests."""
+"""Shared fixtures: two municipalities served by one police area, a fixed
+cast of officials for permission tests, and the cache on a real Redis."""
+
+import os
+import uuid
 
 import pytest
+from django.core.cache import caches
+from django.test import override_settings
 
+from portal import cache as portal_cache
 from portal.models import Membership, Organisation
 from tests.factories import MembershipFactory, MunicipalityFactory, OrganisationFactory, UserFactory
 
@@ -20,6 +26,34 @@ def _clear_cache():
     yield
     cache.clear()
     page_cache.forget_local_copies()
+    portal_cache._unreachable_until.clear()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_cache():
+    """The default cache on Redis, as in production, under a key prefix of
+    its own (skipped where no Redis runs, except in CI)."""
+    settings = {
+        "default": {
+            "BACKEND": "portal.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    with override_settings(CACHES=settings):
+        backend = caches["default"]
+        try:
+            backend._cache.get_client(write=True).ping()
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+        yield backend
+        portal_cache._unreachable_until.clear()
+        backend.clear()
 
 
 @pytest.fixture

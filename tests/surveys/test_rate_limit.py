@@ -1,8 +1,6 @@
 """The survey's per-client counter, on the real Redis cache as in
 production (one round trip) and on the portable path the tests use."""
 
-import os
-import uuid
 from unittest import mock
 
 import pytest
@@ -13,29 +11,6 @@ from redis.commands.core import Script
 from surveys import security
 from surveys.models import Response
 from tests.surveys.conftest import valid_data
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_cache():
-    settings = {
-        "default": {
-            "BACKEND": "portal.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    }
-    with override_settings(CACHES=settings):
-        backend = caches["default"]
-        try:
-            backend.get("ping")
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        yield backend
-        backend.clear()
 
 
 def test_the_counter_counts_and_expires_on_redis(redis_cache):
