@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
 
 from portal.cache import UNREACHABLE, RedisCache
 from portal.security import client_ip
@@ -39,12 +40,45 @@ class Token:
     nonce_digest: str
 
 
+class _TokenSigner(signing.TimestampSigner):
+    """Django's signer for the form token (`signing.dumps`/`loads` with
+    TOKEN_SALT: the same format, the same checks), each key's HMAC keyed
+    once per process. `signing.loads` builds a signer (settings read, a
+    regular expression) and derives the HMAC key (a SHA-256) on every call,
+    on every survey submission."""
+
+    def __init__(self):
+        super().__init__(salt=TOKEN_SALT)
+        key_salt = f"{self.salt}signer".encode()
+        self._macs = {
+            key: hmac.new(
+                hashlib.sha256(key_salt + force_bytes(key)).digest(),
+                digestmod=hashlib.sha256,
+            )
+            for key in (self.key, *self.fallback_keys)
+        }
+
+    def signature(self, value, key=None):
+        mac = self._macs[key or self.key].copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
+@functools.cache
+def _token_signer(secret_key, fallback_keys: tuple) -> _TokenSigner:
+    return _TokenSigner()
+
+
+def _signer() -> _TokenSigner:
+    # Keyed by the keys themselves: a changed setting gets a new signer.
+    return _token_signer(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
 def token_issue(survey) -> str:
     """A signed token for one rendering of the form: survey id, a random
     nonce and the date it was issued (never a time)."""
-    return signing.dumps(
+    return _signer().sign_object(
         {"s": survey.pk, "n": secrets.token_hex(16), "d": date.today().isoformat()},
-        salt=TOKEN_SALT,
         compress=True,
     )
 
@@ -54,7 +88,7 @@ def token_read(value: str, survey) -> Token:
         raise TokenError("missing")
     duration = max((survey.closes_at - survey.opens_at).total_seconds(), 86400)
     try:
-        data = signing.loads(value, salt=TOKEN_SALT, max_age=duration + 86400)
+        data = _signer().unsign_object(value, max_age=duration + 86400)
     except signing.SignatureExpired as exc:
         raise TokenError("expired") from exc
     except signing.BadSignature as exc:
