@@ -107,3 +107,79 @@ def test_a_deletion_waits_for_a_submission_in_flight_and_then_sees_its_answers(s
         other.close()
     assert Answer.objects.filter(choice=man).count() == 1
     assert Choice.objects.filter(pk=man.pk).exists()
+
+
+def _refused_in_sql(statement: str, params: list) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.mark.django_db
+def test_answers_stay_with_a_response_that_exists(survey):
+    assert _submit(survey, _answer(survey, "kon", "man"), _answer(survey, "forslag"))
+    assert _submit(survey, _answer(survey, "forslag"))
+    first, second = Response.objects.order_by("pk")
+    question = Question.objects.get(survey=survey, key="forslag")
+    if connection.vendor == "postgresql":  # the database itself refuses, even in SQL
+        insert = "INSERT INTO surveys_answer (response_id, question_id, text) "
+        _refused_in_sql(insert + "VALUES (%s, %s, 'x')", [10**9, question.pk])
+        # One response that exists does not carry one that does not.
+        _refused_in_sql(
+            insert + "VALUES (%s, %s, 'x'), (%s, %s, 'y')",
+            [first.pk, question.pk, 10**9, question.pk],
+        )
+        _refused_in_sql("DELETE FROM surveys_response WHERE id = %s", [first.pk])
+        _refused_in_sql(
+            "UPDATE surveys_answer SET response_id = %s WHERE response_id = %s",
+            [second.pk, first.pk],
+        )
+        _refused_in_sql("UPDATE surveys_response SET id = %s WHERE id = %s", [10**9, second.pk])
+        with connection.cursor() as cursor:
+            # What the portal does in SQL goes through: answers to existing
+            # responses, texts blanked by retention.
+            cursor.execute(
+                insert + "VALUES (%s, %s, 'x'), (%s, %s, 'y')",
+                [first.pk, question.pk, second.pk, question.pk],
+            )
+            cursor.execute(
+                "UPDATE surveys_answer SET text = NULL WHERE question_id = %s", [question.pk]
+            )
+    assert Answer.objects.filter(response=first).count() == (
+        3 if connection.vendor == "postgresql" else 2
+    )
+    # Django deletes a response's answers with it.
+    first.delete()
+    assert not Answer.objects.filter(response_id=first.pk).exists()
+    Response.objects.filter(survey=survey).delete()
+    assert not Answer.objects.exists() and not Response.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_response_deletion_waits_for_answers_in_flight_and_then_sees_them(survey):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    response = Response.objects.create(survey=survey, date="2026-11-26", language="sv")
+    question = Question.objects.get(survey=survey, key="forslag")
+    s = connection.settings_dict
+    other = psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"]
+    )
+    delete = "DELETE FROM surveys_response WHERE id = %s"
+    try:
+        with transaction.atomic():
+            # Inserted but not committed: the deletion must wait for it.
+            Answer.objects.create(response=response, question=question, text="Belysning")
+            with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
+                other.execute("SET LOCAL lock_timeout = '300ms'")
+                other.execute(delete, [response.pk])
+        with pytest.raises(psycopg.errors.ForeignKeyViolation), other.transaction():
+            other.execute(delete, [response.pk])
+        # And once a response is gone, no answer can name it.
+        with other.transaction():
+            other.execute("DELETE FROM surveys_answer WHERE response_id = %s", [response.pk])
+            other.execute(delete, [response.pk])
+        with pytest.raises(IntegrityError):
+            Answer.objects.create(response=response, question=question, text="Belysning")
+    finally:
+        other.close()
+    assert not Answer.objects.exists()
