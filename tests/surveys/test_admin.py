@@ -281,3 +281,95 @@ def test_exports_stream_in_a_fixed_number_of_queries(
     generate_responses(survey, 40, seed=2)
     with django_assert_num_queries(len(few)):
         download()
+
+
+def test_a_change_the_database_refuses_is_reported_not_a_server_error(login, site_admin, survey):
+    from unittest import mock
+
+    from django.db import IntegrityError
+    from django.db.models.deletion import Collector
+
+    from portal.audit import AuditEvent
+
+    q = Question.objects.get(survey=survey, key="forslag")
+    client = login(site_admin)
+    url = reverse("admin:surveys_question_delete", args=[q.pk])
+    events = AuditEvent.objects.count()
+    refused = IntegrityError("surveys_question has answers and cannot be deleted")
+    with mock.patch.object(Collector, "delete", side_effect=refused):
+        response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == url
+    page = client.get(url).content.decode()
+    assert "Inget sparades" in page
+    assert Question.objects.filter(pk=q.pk).exists()
+    assert AuditEvent.objects.count() == events
+    # The same through the list's "delete selected" action, which writes
+    # its audit events before deleting, outside any transaction of Django's:
+    # they go with the refused deletion.
+    changelist = reverse("admin:surveys_question_changelist")
+    action = {"action": "delete_selected", "_selected_action": [q.pk], "post": "yes"}
+    with mock.patch.object(Collector, "delete", side_effect=refused):
+        response = client.post(changelist, action)
+    assert response.status_code == 302
+    assert "Inget sparades" in client.get(changelist).content.decode()
+    assert Question.objects.filter(pk=q.pk).exists()
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_choice_answered_while_its_deletion_runs_stays(login, site_admin, survey):
+    from django.db import connection
+    from django.db.models.signals import pre_delete
+
+    from surveys.models import Answer, Response
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database's own refusal (migration 0004's trigger) is PostgreSQL's")
+    q = Question.objects.get(survey=survey, key="trygghet_ute_kvall")
+    choices = list(q.choices.all())
+    doomed = choices[-1]
+
+    def answer_comes_in(sender, instance, **kwargs):
+        # A submission saving an answer to the choice after the form found
+        # it unanswered: the trigger sees it and refuses the deletion.
+        if instance.pk == doomed.pk:
+            response = Response.objects.create(survey=survey, date="2026-11-26", language="sv")
+            Answer.objects.create(response=response, question=q, choice=instance)
+
+    client = login(site_admin)
+    url = reverse("admin:surveys_question_change", args=[q.pk])
+    data = {
+        "survey": survey.pk,
+        "section": q.section_id,
+        "group": "",
+        "position": q.position,
+        "key": q.key,
+        "kind": q.kind,
+        "texts": '{"sv": "Fråga"}',
+        "required": "on",
+        "max_length": 1000,
+        "choices-TOTAL_FORMS": len(choices),
+        "choices-INITIAL_FORMS": len(choices),
+        "choices-MIN_NUM_FORMS": 0,
+        "choices-MAX_NUM_FORMS": 1000,
+    }
+    for i, c in enumerate(choices):
+        data |= {
+            f"choices-{i}-id": c.pk,
+            f"choices-{i}-question": q.pk,
+            f"choices-{i}-position": i,
+            f"choices-{i}-key": c.key,
+            f"choices-{i}-texts": '{"sv": "x"}',
+        }
+    data[f"choices-{len(choices) - 1}-DELETE"] = "on"
+    pre_delete.connect(answer_comes_in, sender=Choice)
+    try:
+        response = client.post(url, data)
+    finally:
+        pre_delete.disconnect(answer_comes_in, sender=Choice)
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert "Inget sparades" in client.get(url).content.decode()
+    assert Choice.objects.filter(pk=doomed.pk).exists()
+    q.refresh_from_db()
+    assert q.texts != {"sv": "Fråga"}  # nothing of the change was saved
