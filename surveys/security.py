@@ -47,8 +47,8 @@ class _TokenSigner(signing.TimestampSigner):
     regular expression) and derives the HMAC key (a SHA-256) on every call,
     on every survey submission."""
 
-    def __init__(self):
-        super().__init__(salt=TOKEN_SALT)
+    def __init__(self, key: str, fallback_keys: tuple):
+        super().__init__(key=key, fallback_keys=fallback_keys, salt=TOKEN_SALT)
         key_salt = f"{self.salt}signer".encode()
         self._macs = {
             key: hmac.new(
@@ -64,13 +64,11 @@ class _TokenSigner(signing.TimestampSigner):
         return signing.b64_encode(mac.digest()).decode()
 
 
-@functools.cache
-def _token_signer(secret_key, fallback_keys: tuple) -> _TokenSigner:
-    return _TokenSigner()
+# One signer per set of keys: a changed setting gets a new one.
+_token_signer = functools.cache(_TokenSigner)
 
 
 def _signer() -> _TokenSigner:
-    # Keyed by the keys themselves: a changed setting gets a new signer.
     return _token_signer(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 

@@ -109,19 +109,16 @@ def test_officials_outside_the_municipality_see_nothing(login, other_kommun_edit
     assert survey.title not in page
 
 
-def test_changing_an_answered_key_is_refused(login, kommun_editor, survey):
-    generate_responses(survey, 10, seed=1)
-    q = Question.objects.get(survey=survey, key="trygghet_ute_kvall")
-    client = login(kommun_editor)
-    url = reverse("admin:surveys_question_change", args=[q.pk])
-    choices = list(q.choices.all())
+def _question_change(q, choices, **fields) -> dict:
+    """The question's change form as posted, its choices inline; `fields`
+    override the question's own values."""
     data = {
-        "survey": survey.pk,
+        "survey": q.survey_id,
         "section": q.section_id,
         "group": "",
-        "position": 0,
-        "key": "nytt_namn",
-        "kind": "single",
+        "position": q.position,
+        "key": q.key,
+        "kind": q.kind,
         "texts": '{"sv": "Fråga"}',
         "required": "on",
         "max_length": 1000,
@@ -129,6 +126,7 @@ def test_changing_an_answered_key_is_refused(login, kommun_editor, survey):
         "choices-INITIAL_FORMS": len(choices),
         "choices-MIN_NUM_FORMS": 0,
         "choices-MAX_NUM_FORMS": 1000,
+        **fields,
     }
     for i, c in enumerate(choices):
         data |= {
@@ -138,6 +136,16 @@ def test_changing_an_answered_key_is_refused(login, kommun_editor, survey):
             f"choices-{i}-key": c.key,
             f"choices-{i}-texts": '{"sv": "x"}',
         }
+    return data
+
+
+def test_changing_an_answered_key_is_refused(login, kommun_editor, survey):
+    generate_responses(survey, 10, seed=1)
+    q = Question.objects.get(survey=survey, key="trygghet_ute_kvall")
+    client = login(kommun_editor)
+    url = reverse("admin:surveys_question_change", args=[q.pk])
+    choices = list(q.choices.all())
+    data = _question_change(q, choices, position=0, key="nytt_namn", kind="single")
     response = client.post(url, data)
     assert response.status_code == 200
     assert "Nyckeln kan inte ändras" in response.content.decode()
@@ -338,29 +346,7 @@ def test_a_choice_answered_while_its_deletion_runs_stays(login, site_admin, surv
 
     client = login(site_admin)
     url = reverse("admin:surveys_question_change", args=[q.pk])
-    data = {
-        "survey": survey.pk,
-        "section": q.section_id,
-        "group": "",
-        "position": q.position,
-        "key": q.key,
-        "kind": q.kind,
-        "texts": '{"sv": "Fråga"}',
-        "required": "on",
-        "max_length": 1000,
-        "choices-TOTAL_FORMS": len(choices),
-        "choices-INITIAL_FORMS": len(choices),
-        "choices-MIN_NUM_FORMS": 0,
-        "choices-MAX_NUM_FORMS": 1000,
-    }
-    for i, c in enumerate(choices):
-        data |= {
-            f"choices-{i}-id": c.pk,
-            f"choices-{i}-question": q.pk,
-            f"choices-{i}-position": i,
-            f"choices-{i}-key": c.key,
-            f"choices-{i}-texts": '{"sv": "x"}',
-        }
+    data = _question_change(q, choices)
     data[f"choices-{len(choices) - 1}-DELETE"] = "on"
     pre_delete.connect(answer_comes_in, sender=Choice)
     try:
