@@ -198,6 +198,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # accepted the connection) within this is taken for away, and the portal
 # goes on without it (portal/cache.py).
 REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 1000) / 1000
+if REDIS_TIMEOUT_SECONDS <= 0:
+    raise ImproperlyConfigured("REDIS_TIMEOUT_MS must be a positive number of milliseconds")
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -72,6 +72,28 @@ def test_debug_is_off_by_default():
     assert result.stdout.strip() == "False True True"
 
 
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_the_redis_timeout_must_be_a_positive_whole_number(value):
+    result = run_settings(
+        {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "example.se", "REDIS_TIMEOUT_MS": value}
+    )
+    assert result.returncode != 0
+    assert "REDIS_TIMEOUT_MS must be" in result.stderr
+
+
+def test_the_redis_timeout_reaches_the_cache_connections():
+    result = run_settings(
+        {
+            "SECRET_KEY": GOOD_KEY,
+            "ALLOWED_HOSTS": "example.se",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "REDIS_TIMEOUT_MS": "250",
+        },
+        "import portal.settings as s; print(s.CACHES['default']['OPTIONS'])",
+    )
+    assert result.stdout.strip() == "{'socket_connect_timeout': 0.25, 'socket_timeout': 0.25}"
+
+
 @pytest.mark.parametrize("database_url", ["", "postgres://postgres@127.0.0.1:5432/portal"])
 def test_database_url_picks_the_database(database_url):
     result = run_settings(
