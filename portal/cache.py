@@ -20,7 +20,8 @@ cannot count and a clear that did not happen are the caller's to decide.
 What the callers do about it: portal/page_cache.py (version numbers that
 cannot be read are unknown, and nothing is reused under them; a version
 bump that could not be written is written again once Redis answers) and
-the rate limit in surveys/security.py (not counted).
+the rate limit in surveys/security.py, a command of its own run through
+`soft` (not counted).
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class RedisCache(DjangoRedisCache):
         until = _unreachable_until.get(self._location)
         return until is None or until <= time.monotonic()
 
-    def unreachable(self, exc: Exception) -> None:
+    def _away(self, exc: Exception) -> None:
         """Note that Redis could not be reached: calls are not tried for
         RETRY_SECONDS (the caller goes on without the cache)."""
         _unreachable_until[self._location] = time.monotonic() + RETRY_SECONDS
@@ -86,41 +87,44 @@ class RedisCache(DjangoRedisCache):
             logger.warning("Redis answers again: the cache is in use")
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._soft(super().add, False, key, value, timeout, version)
+        return self.soft(super().add, False, key, value, timeout, version)
 
     def get(self, key, default=None, version=None):
-        return self._soft(super().get, default, key, default, version)
+        return self.soft(super().get, default, key, default, version)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        self._soft(super().set, None, key, value, timeout, version)
+        self.soft(super().set, None, key, value, timeout, version)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._soft(super().touch, False, key, timeout, version)
+        return self.soft(super().touch, False, key, timeout, version)
 
     def delete(self, key, version=None):
-        return self._soft(super().delete, False, key, version)
+        return self.soft(super().delete, False, key, version)
 
     def get_many(self, keys, version=None):
-        return self._soft(super().get_many, {}, keys, version)
+        return self.soft(super().get_many, {}, keys, version)
 
     def has_key(self, key, version=None):
-        return self._soft(super().has_key, False, key, version)
+        return self.soft(super().has_key, False, key, version)
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         """The keys that were not set: all of them when Redis is away."""
-        return self._soft(super().set_many, list(data), data, timeout, version)
+        return self.soft(super().set_many, list(data), data, timeout, version)
 
     def delete_many(self, keys, version=None):
-        self._soft(super().delete_many, None, keys, version)
+        self.soft(super().delete_many, None, keys, version)
 
-    def _soft(self, call, failed, *args):
+    def soft(self, call, failed, *args):
+        """`call(*args)`, or `failed` when Redis cannot be reached (or was
+        not, less than RETRY_SECONDS ago). For commands the cache API has
+        not, e.g. the survey's rate-limit counter."""
         until = _unreachable_until.get(self._location)
         if until is not None and until > time.monotonic():
             return failed
         try:
             result = call(*args)
         except UNREACHABLE as exc:
-            self.unreachable(exc)
+            self._away(exc)
             return failed
         if until is not None:
             self._back()

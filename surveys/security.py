@@ -22,7 +22,7 @@ from django.core.cache import cache, caches
 from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 
-from portal.cache import UNREACHABLE, RedisCache
+from portal.cache import RedisCache
 from portal.security import client_ip
 
 TOKEN_SALT = "surveys.submission-token"  # noqa: S105 - a salt, not a secret
@@ -163,13 +163,7 @@ def _count(key: str, window: int) -> int:
         # While Redis cannot be reached nothing is counted (0): a resident
         # is not turned away for it, and the form's one-time token still
         # keeps each rendered form to one response.
-        if not backend.reachable():
-            return 0
-        try:
-            return _count_on_redis(backend, key, window)
-        except UNREACHABLE as exc:
-            backend.unreachable(exc)
-            return 0
+        return backend.soft(_count_on_redis, 0, backend, key, window)
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)

@@ -136,8 +136,14 @@ def test_public_pages_the_survey_and_the_admin_work_while_redis_is_away(
             assert "X-Page-Cache" not in response, name
     survey = Survey.objects.open_now().get(municipality__slug="osthammar")
     before = Response.objects.count()
-    response = client.post(survey.get_absolute_url(), valid_data(client, survey))
+    data = valid_data(client, survey)
+    response = client.post(survey.get_absolute_url(), data)
     assert response.status_code == 302
+    assert Response.objects.count() == before + 1
+    assert client.get(response["Location"]).status_code == 200  # the thanks page
+    # The same form sent again is recognised by its token, not the cache.
+    again = client.post(survey.get_absolute_url(), data)
+    assert again.status_code == 302 and again["Location"].endswith("?redan=1")
     assert Response.objects.count() == before + 1
     # An official's change is saved; the page shows it at once.
     admin = login(site_admin)
