@@ -437,27 +437,38 @@ class SubmissionPlan:
                 return None
         answers: list[AnswerData] = []
         append = answers.append
+        get = lists.get
         for step in self._steps:
-            kind, question_id, name, required = step[0], step[1], step[2], step[3]
-            values = lists.get(name)
-            if kind in (_SINGLE, _PLACE):
+            kind = step[0]
+            values = get(step[2])
+            if kind is _SINGLE:
+                # Most questions: one choice. In as few steps as it takes,
+                # each outcome as below for a place question's value.
+                if values is None:
+                    if step[3]:
+                        return None
+                    continue
+                if len(values) != 1:
+                    return None
+                value = values[0]
+                if type(value) is not str:
+                    return None
+                answer = step[4].get(value)
+                if answer is not None:
+                    append(answer)
+                    continue
+                if value or step[3]:  # not a choice of the question, or required
+                    return None
+                continue
+            question_id, required = step[1], step[3]
+            if kind is _PLACE:
                 if values is None:
                     value = ""
                 elif len(values) == 1 and type(values[0]) is str:
                     value = values[0]
                 else:
                     return None
-                if kind == _SINGLE:
-                    if not value:
-                        if required:
-                            return None
-                        continue
-                    answer = step[4].get(value)
-                    if answer is None:
-                        return None
-                    append(answer)
-                    continue
-                text = _plain_text(lists.get(step[5]), step[6])
+                text = _plain_text(get(step[5]), step[6])
                 if text is None:
                     return None
                 if not value:
@@ -468,7 +479,7 @@ class SubmissionPlan:
                 if district_id is None:
                     return None
                 append(AnswerData(question_id, district_id=district_id, text=text or None))
-            elif kind == _TEXT:
+            elif kind is _TEXT:
                 text = _plain_text(values, step[4])
                 if text is None:
                     return None
@@ -480,7 +491,7 @@ class SubmissionPlan:
             else:
                 texts = {}
                 for other, max_length in step[5]:
-                    text = _plain_text(lists.get(other), max_length)
+                    text = _plain_text(get(other), max_length)
                     if text is None:
                         return None
                     texts[other] = text
