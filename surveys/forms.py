@@ -441,7 +441,7 @@ class SubmissionPlan:
         for step in self._steps:
             kind = step[0]
             values = get(step[2])
-            if kind is _SINGLE:
+            if kind == _SINGLE:
                 # Most questions: one choice. In as few steps as it takes,
                 # each outcome as below for a place question's value.
                 if values is None:
@@ -461,7 +461,7 @@ class SubmissionPlan:
                     return None
                 continue
             question_id, required = step[1], step[3]
-            if kind is _PLACE:
+            if kind == _PLACE:
                 if values is None:
                     value = ""
                 elif len(values) == 1 and type(values[0]) is str:
@@ -479,7 +479,7 @@ class SubmissionPlan:
                 if district_id is None:
                     return None
                 append(AnswerData(question_id, district_id=district_id, text=text or None))
-            elif kind is _TEXT:
+            elif kind == _TEXT:
                 text = _plain_text(values, step[4])
                 if text is None:
                     return None
