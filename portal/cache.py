@@ -118,14 +118,12 @@ class RedisCache(DjangoRedisCache):
         """`call(*args)`, or `failed` when Redis cannot be reached (or was
         not, less than RETRY_SECONDS ago). For commands the cache API has
         not, e.g. the survey's rate-limit counter."""
-        until = _unreachable_until.get(self._location)
-        if until is not None and until > time.monotonic():
+        if not self.reachable():
             return failed
         try:
             result = call(*args)
         except UNREACHABLE as exc:
             self._away(exc)
             return failed
-        if until is not None:
-            self._back()
+        self._back()
         return result
