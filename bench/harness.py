@@ -225,3 +225,22 @@ def summary(values: list[float]) -> tuple[float, float, float]:
 def fmt(values: list[float], digits: int = 0) -> str:
     low, mid, high = summary(values)
     return f"{mid:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})".replace(",", " ")
+
+
+# The tables a submission adds rows to, answers first: they name the responses.
+SUBMISSION_TABLES = ("surveys_answer", "surveys_response", "surveys_submissionnonce")
+
+
+def next_ids(cursor, tables) -> dict[str, int]:
+    """Where the rows a run adds will begin, per table (a DB-API cursor)."""
+    ids = {}
+    for table in tables:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        ids[table] = cursor.fetchone()[0]
+    return ids
+
+
+def delete_added(cursor, first_new: dict[str, int]) -> None:
+    """Delete the rows added since `next_ids`, in the order given."""
+    for table, first in first_new.items():
+        cursor.execute(f"DELETE FROM {table} WHERE id >= %s", [first])

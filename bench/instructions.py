@@ -164,13 +164,11 @@ def per_request(kind: str, requests: int, database_url: str) -> float:
     not depend on what else runs."""
     import psycopg
 
-    # Answers first: they name the responses.
-    tables = ("surveys_answer", "surveys_response", "surveys_submissionnonce", "bench_ceiling")
+    from bench import harness
+
+    tables = (*harness.SUBMISSION_TABLES, "bench_ceiling")
     with psycopg.connect(database_url, autocommit=True) as db:
-        first_new = {
-            table: db.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
-            for table in tables
-        }
+        first_new = harness.next_ids(db.cursor(), tables)
     counts, runs = [], []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -188,8 +186,7 @@ def per_request(kind: str, requests: int, database_url: str) -> float:
             process.wait()
         # The rows both runs added, deleted once both have ended.
         with psycopg.connect(database_url, autocommit=True) as db:
-            for table, first in first_new.items():
-                db.execute(f"DELETE FROM {table} WHERE id >= %s", [first])
+            harness.delete_added(db.cursor(), first_new)
     return (counts[1] - counts[0]) / requests
 
 

@@ -333,10 +333,8 @@ def main() -> None:
     surveys = {size: bench_survey(open_survey, size) for size in sizes}
     # Where this run's rows begin: they are deleted after counting, so the
     # database the results are measured on does not grow with every run.
-    first_new = {
-        table: _next_id(table)
-        for table in ("surveys_answer", "surveys_response", "surveys_submissionnonce")
-    }
+    with connection.cursor() as cursor:
+        first_new = harness.next_ids(cursor, harness.SUBMISSION_TABLES)
 
     pages = discover_pages()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -427,8 +425,7 @@ def main() -> None:
                 print(f"  pgbench {name:<6} {tps:>8.0f} tps", flush=True)
         submitted = sum(r.requests for r in measurements["submission"])
         with connection.cursor() as cursor:
-            for table, first in first_new.items():  # answers first: they name the responses
-                cursor.execute(f"DELETE FROM {table} WHERE id >= %s", [first])
+            harness.delete_added(cursor, first_new)
             cursor.execute("TRUNCATE bench_ceiling")
         # VACUUM as autovacuum would after the submissions' inserts and
         # deletes, so the visibility map covers the table again. Without it
@@ -475,14 +472,6 @@ def main() -> None:
         workers=workers,
     )
     print(f"== Wrote {args.output}")
-
-
-def _next_id(table: str) -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-        return cursor.fetchone()[0]
 
 
 def _median(values):
