@@ -5,7 +5,7 @@ Timings of one request's parts swing by 10–20 % here from run to run, more
 than most single changes to the submission path are worth. The number of
 instructions the worker executes for a request is nearly the same every
 run (hash seed fixed), so a change of a few microseconds shows. It counts
-the process' user-space work through Django's WSGI handler: not the time
+the process' user-space work through portal.wsgi (what gunicorn serves): not the time
 spent waiting for PostgreSQL or Redis, not the kernel's part, not
 gunicorn's (measure those with `make bench`).
 
@@ -103,8 +103,6 @@ def serve(kind: str, requests: int) -> None:
     django.setup()
     import gc
 
-    from django.core.handlers.wsgi import WSGIHandler
-
     from bench.bodies import csrf_pair, submission_body
     from surveys.models import Survey
 
@@ -114,7 +112,8 @@ def serve(kind: str, requests: int) -> None:
     # The same number of forms built in every run, whatever `requests` is:
     # building them is not what is measured.
     bodies = [submission_body(survey, token, rng).encode() for _ in range(WARM_UP + 500)]
-    app = WSGIHandler()
+    from portal.wsgi import application as app  # what gunicorn serves
+
     path = survey.get_absolute_url()
     statuses: dict[str, int] = {}
 

@@ -1,0 +1,227 @@
+"""portal.wsgi: the survey form through Django with a shorter middleware
+chain, everything else through the full one, the same answers either way."""
+
+import contextlib
+import re
+
+import pytest
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import OperationalError, close_old_connections
+from django.test import Client
+from django.urls import Resolver404, resolve, reverse
+
+from portal import wsgi
+from surveys import services, views
+from surveys.models import Response
+from tests.surveys.conftest import valid_data
+
+pytestmark = pytest.mark.django_db
+
+
+class _Served:
+    """Django's test client's side of a WSGI server, for any WSGI callable:
+    the test's database transaction stays open across requests (as in
+    Django's ClientHandler), and the response is closed once read."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ):
+        from django.core.handlers.wsgi import WSGIRequest
+
+        request_started.disconnect(close_old_connections)
+        try:
+            response = self.application(environ, lambda status, headers, exc_info=None: None)
+        finally:
+            request_started.connect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+
+def served_by(application) -> Client:
+    """A test client whose requests `application` serves, CSRF checked as
+    in production (Django's own test client switches the check off)."""
+    client = Client()
+    client.handler = _Served(application)
+    return client
+
+
+@pytest.fixture
+def app():
+    return wsgi.PortalApplication()
+
+
+@pytest.fixture
+def resident(app):
+    return served_by(app)
+
+
+def csrf_token(client) -> str:
+    return client.cookies["csrftoken"].value
+
+
+def form_data(client, survey, **extra) -> dict:
+    """A valid submission of the form as `client` was shown it, with the
+    CSRF token its cookie goes with."""
+    data = valid_data(client, survey, **extra)
+    data.setdefault("csrfmiddlewaretoken", csrf_token(client))
+    return data
+
+
+def test_the_resident_chain_is_the_full_one_less_what_officials_use(app):
+    full = settings.MIDDLEWARE
+    assert set(full) >= wsgi.OFFICIALS_ONLY  # each name is one that runs
+    resident_chain = [type(m).__module__ + "." + type(m).__qualname__ for m in _chain(app)]
+    assert resident_chain == [path for path in full if path not in wsgi.OFFICIALS_ONLY]
+    assert settings.MIDDLEWARE is full  # the setting as it was
+
+
+def _chain(app):
+    """The middleware instances of the resident handler, outermost first."""
+    found, handler = [], app.resident_form._middleware_chain
+    while True:
+        # convert_exception_to_response wraps each one; its closure holds it.
+        inner = handler.__wrapped__ if hasattr(handler, "__wrapped__") else handler
+        if not hasattr(inner, "get_response"):
+            return found
+        found.append(inner)
+        handler = inner.get_response
+
+
+@pytest.mark.parametrize(
+    ("path", "resident_form"),
+    [
+        ("/osthammar/enkat/hosten-2026/", True),
+        ("/tierp/enkat/var_2027/", True),
+        ("/osthammar/enkat/hosten-2026/tack/", False),
+        ("/osthammar/enkat/hosten-2026/resultat/", False),
+        ("/osthammar/enkat/hosten-2026", False),
+        ("/osthammar/enkat//", False),
+        ("/osthammar/enkät/hosten-2026/", False),
+        ("//enkat/hosten-2026/", False),
+        ("/a/b/enkat/hosten-2026/", False),
+        ("/admin/enkat/x/", True),
+        ("/", False),
+        ("/admin/", False),
+        ("/admin/login/", False),
+        ("/osthammar/", False),
+        ("/osthammar/uppfoljning/", False),
+    ],
+)
+def test_only_the_survey_forms_address_takes_the_shorter_chain(path, resident_form):
+    matched = wsgi.RESIDENT_FORM_PATH.fullmatch(path) is not None
+    assert matched is resident_form
+    if matched:
+        # Whatever the shorter chain gets is the survey form's view: the
+        # survey routes come before any other that could take the path.
+        assert resolve(path).view_name == "surveys:survey"
+    else:
+        with contextlib.suppress(Resolver404):
+            assert resolve(path).view_name != "surveys:survey"
+
+
+def test_every_survey_form_address_takes_the_shorter_chain(survey):
+    path = reverse("surveys:survey", kwargs={"municipality": "o_s-1", "slug": "A-b_2"})
+    assert wsgi.RESIDENT_FORM_PATH.fullmatch(path)
+    assert wsgi.RESIDENT_FORM_PATH.fullmatch(survey.get_absolute_url())
+
+
+def test_requests_are_handed_to_the_chain_their_address_names(app, monkeypatch):
+    handed = []
+    monkeypatch.setattr(app, "full", lambda environ, start: handed.append("full"))
+    monkeypatch.setattr(app, "resident_form", lambda environ, start: handed.append("resident"))
+    for method, path in [
+        ("POST", "/osthammar/enkat/hosten-2026/"),
+        ("GET", "/osthammar/enkat/hosten-2026/"),
+        ("POST", "/admin/login/"),
+        ("GET", "/osthammar/enkat/hosten-2026/tack/"),
+        ("GET", "/"),
+    ]:
+        app({"REQUEST_METHOD": method, "PATH_INFO": path}, None)
+    assert handed == ["resident", "resident", "full", "full", "full"]
+
+
+def test_a_submission_is_saved_through_the_shorter_chain(resident, survey, monkeypatch):
+    seen = []
+    submission = views._submission
+
+    def spy(request, municipality, slug):
+        seen.append((hasattr(request, "session"), hasattr(request, "user")))
+        return submission(request, municipality, slug)
+
+    monkeypatch.setattr(views, "_submission", spy)
+    data = form_data(resident, survey)
+    response = resident.post(survey.get_absolute_url(), data)
+    assert response.status_code == 302
+    assert response["Location"] == survey.thanks_url
+    assert seen == [(False, False)]
+    assert Response.objects.get().answers.count() == 3
+    assert "sessionid" not in response.cookies
+
+
+def test_the_shorter_chain_checks_the_csrf_token(resident, survey):
+    url = survey.get_absolute_url()
+    data = valid_data(resident, survey)  # the form shown: its CSRF cookie set
+    token = csrf_token(resident)
+    assert resident.post(url, {**data, "csrfmiddlewaretoken": "x" * 32}).status_code == 403
+    resident.cookies.clear()
+    assert resident.post(url, {**data, "csrfmiddlewaretoken": token}).status_code == 403
+    assert not Response.objects.exists()
+
+
+def _headers(response) -> dict:
+    """The response's headers; of the time-stamped ones, only that they are there."""
+    return {
+        name: "(a time)" if name in {"Expires", "Date"} else value
+        for name, value in response.items()
+        if name != "Content-Length"
+    }
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_both_chains_answer_the_form_with_the_same_headers(app, survey, language):
+    full, resident = served_by(get_wsgi_application()), served_by(app)
+    for client in (full, resident):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    shown = [client.get(survey.get_absolute_url()) for client in (full, resident)]
+    assert [r.status_code for r in shown] == [200, 200]
+    assert _headers(shown[0]) == _headers(shown[1])
+    assert shown[1]["Content-Language"] == language
+    assert "Content-Security-Policy" in shown[1] and "Permissions-Policy" in shown[1]
+    assert shown[1]["X-Frame-Options"] == "DENY"
+    # The form itself is the same page, apart from its one-time tokens.
+    tokens = re.compile(rb'value="[^"]{40,}"')
+    assert tokens.sub(b"", shown[0].content) == tokens.sub(b"", shown[1].content)
+    sent = []
+    for client in (full, resident):
+        data = form_data(client, survey)
+        sent.append(client.post(survey.get_absolute_url(), data))
+    assert [r.status_code for r in sent] == [302, 302]
+    assert _headers(sent[0]) == _headers(sent[1])
+    refused = []
+    for client in (full, resident):
+        data = form_data(client, survey, token="x")
+        refused.append(client.post(survey.get_absolute_url(), data))
+    assert [r.status_code for r in refused] == [400, 400]
+    assert _headers(refused[0]) == _headers(refused[1])
+    assert refused[0].content == refused[1].content
+
+
+def test_a_lost_database_is_the_friendly_503_on_the_shorter_chain(resident, survey, monkeypatch):
+    data = form_data(resident, survey)
+
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "response_submit", lost)
+    response = resident.post(survey.get_absolute_url(), data)
+    assert response.status_code == 503
+    assert "försök igen" in response.content.decode().lower()
+    assert not Response.objects.exists()
