@@ -5,9 +5,9 @@ Timings of one request's parts swing by 10–20 % here from run to run, more
 than most single changes to the submission path are worth. The number of
 instructions the worker executes for a request is nearly the same every
 run (hash seed fixed), so a change of a few microseconds shows. It counts
-the process' user-space work through portal.wsgi (what gunicorn serves): not the time
-spent waiting for PostgreSQL or Redis, not the kernel's part, not
-gunicorn's (measure those with `make bench`).
+the process' user-space work through portal.wsgi (what gunicorn serves):
+not the time spent waiting for PostgreSQL or Redis, not the kernel's
+part, not gunicorn's (measure those with `make bench`).
 
 Each count runs the process twice under callgrind, with a few requests and
 with `--requests` more, and reports the difference per request, so Django's
