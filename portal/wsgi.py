@@ -35,7 +35,9 @@ OFFICIALS_ONLY = frozenset(
 
 # The survey form's address (surveys/urls.py, "surveys:survey": two slugs
 # around "enkat"). The survey routes come first among the URL patterns, so
-# every path this matches is the form's (tests/surveys/test_form_chain.py).
+# every path this matches is the form's (tests/portal/test_url_walk.py
+# checks every address of the project, tests/surveys/test_form_chain.py
+# the pattern's edges).
 RESIDENT_FORM_PATH = re.compile(r"/[-a-zA-Z0-9_]+/enkat/[-a-zA-Z0-9_]+/")
 
 

@@ -106,6 +106,21 @@ def test_every_url_pattern_and_admin_model_can_be_walked(walk):
         assert any(p.startswith("/admin/{}/{}/".format(*info)) for p, _, _ in urls), info
 
 
+def test_only_the_survey_forms_addresses_take_the_shorter_middleware_chain(walk):
+    """portal.wsgi hands the addresses its pattern matches to Django without
+    sessions or users: of every address of the project, exactly the survey
+    form's, and each of them resolves to the form."""
+    from django.urls import resolve
+
+    from portal import wsgi
+
+    _ctx, urls, _ = walk
+    shorter = {path for path, _, _ in urls if wsgi.RESIDENT_FORM_PATH.fullmatch(path)}
+    forms = {path for path, pattern, _ in urls if pattern.name == "surveys:survey"}
+    assert forms and shorter == forms
+    assert {resolve(path).view_name for path in shorter} == {"surveys:survey"}
+
+
 def test_an_anonymous_visitor_gets_only_public_pages(client, walk):
     ctx, urls, _ = walk
     texts = forbidden_texts(ctx, for_officials=False)

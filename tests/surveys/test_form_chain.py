@@ -97,24 +97,19 @@ def _chain(app):
         handler = inner.get_response
 
 
+# Every real address of the project is checked by the URL walk
+# (tests/portal/test_url_walk.py); these are the edges of the pattern.
 @pytest.mark.parametrize(
     ("path", "resident_form"),
     [
         ("/osthammar/enkat/hosten-2026/", True),
         ("/tierp/enkat/var_2027/", True),
-        ("/osthammar/enkat/hosten-2026/tack/", False),
-        ("/osthammar/enkat/hosten-2026/resultat/", False),
         ("/osthammar/enkat/hosten-2026", False),
         ("/osthammar/enkat//", False),
         ("/osthammar/enkät/hosten-2026/", False),
         ("//enkat/hosten-2026/", False),
         ("/a/b/enkat/hosten-2026/", False),
         ("/admin/enkat/x/", True),
-        ("/", False),
-        ("/admin/", False),
-        ("/admin/login/", False),
-        ("/osthammar/", False),
-        ("/osthammar/uppfoljning/", False),
     ],
 )
 def test_only_the_survey_forms_address_takes_the_shorter_chain(path, resident_form):
