@@ -492,22 +492,34 @@ def write_results(path: Path, **r) -> None:
         )
     sub = [x.rps for x in m["submission"]]
     # One decimal: whole percent rounded 49.5 % of the one-INSERT view up to
-    # "50 %" against a target of 50 %.
+    # "50 %" against a target of 50 %. Each ratio is also taken round by
+    # round (a round's measurements lie seconds apart, each ceiling beside
+    # what it bounds), with how many rounds met the target: on this shared
+    # machine a median can meet it while some rounds do not.
     ratios = [
-        "| ratio | median | target |",
-        "| --- | --- | --- |",
+        "| ratio | median | per round | rounds meeting the target | target |",
+        "| --- | --- | --- | --- | --- |",
     ]
+
+    def ratio_row(name: str, values: list[float], ceilings: list[float], target: float, label: str):
+        rounds = [v / c for v, c in zip(values, ceilings, strict=True)]
+        met = sum(x >= target for x in rounds)
+        ratios.append(
+            f"| {name} | {_median(values) / _median(ceilings):.1%} | "
+            f"{min(rounds):.1%}–{max(rounds):.1%} | {met} of {len(rounds)} | {label} |"
+        )
+
     for name in r["pages"]:
         if name in m:
-            ratio = _median([x.rps for x in m[name]]) / _median(floor)
-            ratios.append(
-                f"| {name} page / framework floor | {ratio:.1%} | ≥ 70 % (cached pages) |"
-            )
-    ratios.append(
-        f"| submission / one-INSERT view | {_median(sub) / _median(insert):.1%} | ≥ 50 % |"
-    )
-    ratios.append(
-        f"| submission / pgbench of the same transaction | {_median(sub) / _median(r['pgbench_tps']['submission']):.1%} | ≥ 30 % |"
+            page = [x.rps for x in m[name]]
+            ratio_row(f"{name} page / framework floor", page, floor, 0.70, "≥ 70 % (cached pages)")
+    ratio_row("submission / one-INSERT view", sub, insert, 0.50, "≥ 50 %")
+    ratio_row(
+        "submission / pgbench of the same transaction",
+        sub,
+        r["pgbench_tps"]["submission"],
+        0.30,
+        "≥ 30 %",
     )
     result_rows = []
     for size, t in r["timings"].items():
@@ -571,6 +583,7 @@ def write_results(path: Path, **r) -> None:
     if notes.exists():
         lines += ["", notes.read_text()]
     path.write_text("\n".join(lines))
+    print("== Ratios", *ratios[2:], sep="\n")
 
 
 if __name__ == "__main__":
