@@ -145,7 +145,10 @@ def test_requests_are_handed_to_the_chain_their_address_names(app, monkeypatch):
     assert handed == ["resident", "resident", "full", "full", "full"]
 
 
-def test_a_submission_is_saved_through_the_shorter_chain(resident, survey, monkeypatch):
+@pytest.fixture
+def seen(monkeypatch):
+    """For each submission the view handled: whether its request had a
+    session and a user."""
     seen = []
     submission = views._submission
 
@@ -154,6 +157,10 @@ def test_a_submission_is_saved_through_the_shorter_chain(resident, survey, monke
         return submission(request, municipality, slug)
 
     monkeypatch.setattr(views, "_submission", spy)
+    return seen
+
+
+def test_a_submission_is_saved_through_the_shorter_chain(resident, survey, seen):
     data = form_data(resident, survey)
     response = resident.post(survey.get_absolute_url(), data)
     assert response.status_code == 302
@@ -182,6 +189,14 @@ def _headers(response) -> dict:
     }
 
 
+_ONE_TIME_TOKENS = re.compile(rb'value="[^"]{40,}"')
+
+
+def _same_page(first, second) -> bool:
+    """The same page, apart from the form's one-time tokens."""
+    return _ONE_TIME_TOKENS.sub(b"", first.content) == _ONE_TIME_TOKENS.sub(b"", second.content)
+
+
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_both_chains_show_the_form_alike(app, survey, language):
     full, resident = served_by(get_wsgi_application()), served_by(app)
@@ -193,9 +208,7 @@ def test_both_chains_show_the_form_alike(app, survey, language):
     assert shown[1]["Content-Language"] == language
     assert "Content-Security-Policy" in shown[1] and "Permissions-Policy" in shown[1]
     assert shown[1]["X-Frame-Options"] == "DENY"
-    # The form itself is the same page, apart from its one-time tokens.
-    tokens = re.compile(rb'value="[^"]{40,}"')
-    assert tokens.sub(b"", shown[0].content) == tokens.sub(b"", shown[1].content)
+    assert _same_page(*shown)
 
 
 def _post(client, survey, **extra):
@@ -251,8 +264,7 @@ def test_both_chains_answer_what_a_resident_sends_alike(app, survey, case):
     ]
     assert [r.status_code for r in answers] == [status, status]
     assert _headers(answers[0]) == _headers(answers[1])
-    tokens = re.compile(rb'value="[^"]{40,}"')
-    assert tokens.sub(b"", answers[0].content) == tokens.sub(b"", answers[1].content)
+    assert _same_page(*answers)
     saved = 2 if status == 302 else 0
     assert Response.objects.count() == saved
 
@@ -268,3 +280,30 @@ def test_a_lost_database_is_the_friendly_503_on_the_shorter_chain(resident, surv
     assert response.status_code == 503
     assert "försök igen" in response.content.decode().lower()
     assert not Response.objects.exists()
+
+
+def test_a_signed_in_official_gets_the_residents_form_and_keeps_the_session(
+    app, survey, kommun_editor, seen
+):
+    """An official opening (and answering) the survey form is served as a
+    resident: the form's request has no session or user, no session cookie
+    is set, and the session still signs the official in to the admin."""
+    official = served_by(app)
+    official.force_login(kommun_editor)
+    session = official.cookies[settings.SESSION_COOKIE_NAME].value
+    assert official.get("/admin/").status_code == 200
+
+    shown = official.get(survey.get_absolute_url())
+    anonymous = served_by(app).get(survey.get_absolute_url())
+    assert shown.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in shown.cookies
+    assert _same_page(shown, anonymous)
+
+    response = official.post(survey.get_absolute_url(), form_data(official, survey))
+    assert response.status_code == 302
+    assert seen == [(False, False)]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Response.objects.count() == 1
+
+    assert official.cookies[settings.SESSION_COOKIE_NAME].value == session
+    assert official.get("/admin/").status_code == 200
