@@ -456,7 +456,7 @@ def main() -> None:
     finally:
         sampler.stopped.set()
         server.stop()
-    write_results(
+    ratios = write_results(
         Path(args.output),
         args=args,
         measurements=measurements,
@@ -471,14 +471,15 @@ def main() -> None:
         pages=pages,
         workers=workers,
     )
-    print(f"== Wrote {args.output}")
+    print("== Ratios", *ratios, f"== Wrote {args.output}", sep="\n")
 
 
 def _median(values):
     return statistics.median(values)
 
 
-def write_results(path: Path, **r) -> None:
+def write_results(path: Path, **r) -> list[str]:
+    """Write the results file; its table of ratios, for the terminal."""
     m = r["measurements"]
     floor = [x.rps for x in m["floor"]]
     insert = [x.rps for x in m["insert"]]
@@ -583,7 +584,7 @@ def write_results(path: Path, **r) -> None:
     if notes.exists():
         lines += ["", notes.read_text()]
     path.write_text("\n".join(lines))
-    print("== Ratios", *ratios[2:], sep="\n")
+    return ratios
 
 
 if __name__ == "__main__":
