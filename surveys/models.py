@@ -487,12 +487,21 @@ class SubmissionNonce(models.Model):
     """Proof that one rendered form was already used: only a hash of the
     random nonce, no time, no link to the response. Purged after closing."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
-    digest = models.CharField(max_length=64, unique=True)
+    # One index beside the primary key: every submission inserts a nonce, and
+    # each index is written for it. A form's token is signed with its survey,
+    # so a nonce needs to be unique within its survey only; the same index
+    # finds a survey's nonces for the purge after closing.
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
+    digest = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("submission nonce")
         verbose_name_plural = _("submission nonces")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "digest"], name="surveys_nonce_once_per_survey"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.digest[:8]

@@ -188,7 +188,7 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     except IntegrityError:
         # The nonce's unique constraint: the same form was sent twice.
         # Anything else is a real error and must not pass as a duplicate.
-        if SubmissionNonce.objects.filter(digest=token.nonce_digest).exists():
+        if SubmissionNonce.objects.filter(survey_id=survey.pk, digest=token.nonce_digest).exists():
             return False
         raise
     return True

@@ -1,10 +1,11 @@
 """The answer table's indexes are paid for by every submission (some sixty
-rows each): exactly the ones the results and deletions need, no more."""
+rows each), the nonce's and the response's once: exactly the ones the
+results, deletions and the purge need, no more."""
 
 import pytest
 from django.db import connection
 
-from surveys.models import Answer, Response
+from surveys.models import Answer, Response, SubmissionNonce
 
 
 def _indexed_columns(model) -> set[tuple[str, ...]]:
@@ -31,3 +32,10 @@ def test_answers_carry_only_the_indexes_queries_need():
 @pytest.mark.django_db
 def test_responses_are_found_by_survey_through_the_survey_date_index():
     assert _indexed_columns(Response) == {("survey_id", "date")}
+
+
+@pytest.mark.django_db
+def test_a_nonce_is_unique_within_its_survey_through_one_index():
+    # The form's token is signed with its survey; the purge after closing
+    # finds a survey's nonces through the same index.
+    assert _indexed_columns(SubmissionNonce) == {("survey_id", "digest")}
