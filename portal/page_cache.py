@@ -138,16 +138,12 @@ def recent_versions(slug: str) -> tuple | None:
     return _RECENT.get(slug)
 
 
-def versions(slug: str, *, recent: bool = False) -> tuple:
+def versions(slug: str) -> tuple:
     """The (site, municipality) version pair: part of any cache key whose
-    value must change when the municipality's content does. With `recent`,
-    a pair this process read in the last RECENT_SECONDS will do. A version
-    the cache cannot give (it is away) is None: nothing may be reused or
-    stored under a pair holding one (`known`)."""
-    if recent:
-        found = recent_versions(slug)
-        if found is not None:
-            return found
+    value must change when the municipality's content does. A version the
+    cache cannot give (it is away) is None: nothing may be reused or stored
+    under a pair holding one (`known`). Each known pair read is kept for
+    RECENT_SECONDS (`recent_versions`)."""
     bump_again()
     pair = _read_versions(slug)
     if known(pair):

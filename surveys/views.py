@@ -43,12 +43,16 @@ _STRUCTURES = ProcessMemo(32, seconds=60)
 _SURVEYS = ProcessMemo(32, seconds=60)
 
 
-def _form_survey(municipality: str, slug: str, *, recent: bool = False) -> tuple[Survey, tuple]:
+def _form_survey(
+    municipality: str, slug: str, current: tuple | None = None
+) -> tuple[Survey, tuple]:
     """The survey behind a form and the content versions it was read
-    under. A burst of submissions reads it from the database once a minute
-    per process, not once per submission; with `recent`, under versions
-    this process read in the last few seconds (page_cache.versions)."""
-    current = page_cache.versions(municipality, recent=recent)
+    under, the current ones unless given (a pair this process read in the
+    last few seconds, page_cache.recent_versions). A burst of submissions
+    reads the survey from the database once a minute per process, not once
+    per submission."""
+    if current is None:
+        current = page_cache.versions(municipality)
     if not page_cache.known(current):  # the cache is away: nothing is reused
         return _get_survey(municipality, slug), current
     key = (municipality, slug, current)
@@ -195,8 +199,9 @@ def _submission(request, municipality, slug):
     mode and that every answer names a question, choice and district of
     this survey; any outcome but a saved response is decided again on
     current data."""
-    recent = page_cache.recent_versions(municipality) is not None
-    survey, current = _form_survey(municipality, slug, recent=True)
+    current = page_cache.recent_versions(municipality)
+    recent = current is not None
+    survey, current = _form_survey(municipality, slug, current)
     if security.rate_limit_exceeded(request, survey):
         return _refuse(request, survey, "rate", 429)
     if recent:

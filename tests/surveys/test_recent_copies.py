@@ -1,5 +1,5 @@
 """A burst of submissions is handled with the version numbers this process
-read in the last few seconds (page_cache.versions(recent=True)), so a
+read in the last few seconds (page_cache.recent_versions), so a
 submission does not ask the shared cache for them each time. What a change
 made in another process meanwhile could make wrong is decided by the
 database at the moment of saving; anything but a saved response is decided
