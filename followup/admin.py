@@ -244,12 +244,6 @@ class ForumMeetingAdmin(ScopedAdmin):
             return field
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        pledge_ids = {a.commitment.pledge_id for a in form.instance.actions.all()}
-        for pledge in Pledge.objects.filter(pk__in=pledge_ids):
-            services.pledge_services.pledge_touch(pledge=pledge)
-
 
 class DueFilter(admin.SimpleListFilter):
     title = _("report")

@@ -14,7 +14,6 @@ from datetime import date, datetime, time
 from django.utils import timezone
 
 from followup.models import ActionReport, ForumMeeting, Indicator, ReportingPlan, Status
-from pledges import services as pledge_services
 from pledges.models import Action
 from portal.demo_utils import set_m2m, upsert
 
@@ -214,18 +213,16 @@ def load(*, stdout=None, context=None) -> dict:
     year = today.year
 
     first = pledges[("osthammar", "2021")]
-    changed = upsert(
-        ReportingPlan, {"pledge": first}, {"interval_months": 4, "first_due": date(2021, 4, 30)}
-    )[1]
-    changed |= _load_reports(first, _reports(year), organisations, today)
-    changed |= _meeting(
+    upsert(ReportingPlan, {"pledge": first}, {"interval_months": 4, "first_due": date(2021, 4, 30)})
+    _load_reports(first, _reports(year), organisations, today)
+    _meeting(
         osthammar,
         date(2021, 9, 16),
         "Exempel: Forumet gick igenom lägesrapporterna om ”Våga värna” och Grannsamverkan. "
         "Båtsamverkan i Öregrund skjuts upp; polisen undersöker intresset bland båtägarna.",
         [_action(first, "Våga värna"), _action(first, "Grannsamverkan")],
     )
-    changed |= upsert(
+    upsert(
         Indicator,
         {"pledge": first, "name": HOME_INDICATOR},
         {
@@ -239,27 +236,25 @@ def load(*, stdout=None, context=None) -> dict:
             "note": "Andelen som svarar ”Mycket trygg” eller ”Ganska trygg”; de som svarar "
             "”Vet ej” räknas inte med.",
         },
-    )[1]
-    if changed:
-        pledge_services.pledge_touch(pledge=first)
+    )
 
     current = pledges.get(("osthammar", str(year)))
     if current is not None:
-        changed = upsert(
+        upsert(
             ReportingPlan,
             {"pledge": current},
             {"interval_months": 4, "first_due": date(year, 4, 30)},
-        )[1]
-        changed |= _load_reports(current, _current_reports(year), organisations, today)
+        )
+        _load_reports(current, _current_reports(year), organisations, today)
         if date(year, 5, 14) <= today:
-            changed |= _meeting(
+            _meeting(
                 osthammar,
                 date(year, 5, 14),
                 "Exempel: Forumet gick igenom årets första lägesbild och planen för "
                 "”Våga värna” med de sex parterna.",
                 [_action(current, "lägesbild"), _action(current, "Våga värna")],
             )
-        changed |= upsert(
+        upsert(
             Indicator,
             {"pledge": current, "name": HOME_INDICATOR},
             {
@@ -271,9 +266,7 @@ def load(*, stdout=None, context=None) -> dict:
                 "baseline_survey": surveys["osthammar-2021"],
                 "target": 90,
             },
-        )[1]
-        if changed:
-            pledge_services.pledge_touch(pledge=current)
+        )
     if stdout:
         stdout.write("  Uppföljning: exempelrapporter, indikator och forummöten för Östhammar")
     return {}

@@ -3,43 +3,27 @@ FollowupConfig.ready(); pledges does not import followup)."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from followup.models import ActionReport
 from followup.selectors import summaries
 from pledges.feeds import FEED_LENGTH, FeedEntry
-from pledges.views import BODY_CACHE_SECONDS
 
 
 def _url(pledge, name="followup:followup") -> str:
     return reverse(name, kwargs={"municipality": pledge.municipality.slug, "period": pledge.slug})
 
 
-def summary_cache_key(pledge) -> str:
-    """Versioned like the pledge body (pledges.views.body_cache_key): every
-    saved report bumps the pledge's `updated` through pledges.services."""
-    return f"followup:summary:{pledge.pk}:{pledge.updated.timestamp():.6f}:{get_language()}"
-
-
 def pledge_section(request, pledge) -> str:
-    """The short follow-up summary on the pledge page (one query, then
-    cached until the pledge or one of its reports changes)."""
-    key = summary_cache_key(pledge)
-    html = cache.get(key)
-    if html is not None:
-        return html
+    """The short follow-up summary on the pledge page (one query)."""
     summary = summaries([pledge.pk]).get(pledge.pk)
-    html = ""
-    if summary is not None:
-        html = render_to_string(
-            "followup/_summary.html", {"pledge": pledge, "summary": summary, "url": _url(pledge)}
-        )
-    cache.set(key, html, BODY_CACHE_SECONDS)
-    return html
+    if summary is None:
+        return ""
+    return render_to_string(
+        "followup/_summary.html", {"pledge": pledge, "summary": summary, "url": _url(pledge)}
+    )
 
 
 def archive_outcome(pledges) -> dict[int, str]:

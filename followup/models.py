@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from pledges.models import Action, Pledge
+from portal import scope
 from portal.models import Municipality, Organisation
 from surveys.models import Survey
 
@@ -80,8 +81,6 @@ class ActionReportQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def for_user(self, user):
-        from portal import scope
-
         return scope.filter_queryset(self, user, "action__commitment__pledge__municipality")
 
     def of_public_pledges(self):

@@ -1,5 +1,5 @@
 """Writes of the follow-up app: saving action reports (validated, scoped,
-audited, the public pages' caches renewed) and sending report reminders."""
+audited) and sending report reminders."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from followup import cadence
 from followup.models import ActionReport, ReportReminder, latest_report_subquery
-from pledges import services as pledge_services
 from pledges.models import Action, Pledge
 from portal import scope
 from portal.audit import log_event
@@ -37,7 +36,8 @@ def _pledge_of(action_id: int) -> Pledge:
 def action_report_save(*, report: ActionReport, user, audit: bool = True) -> ActionReport:
     """Validate and save a report (new or changed). The reason rule and the
     date rule live in `ActionReport.clean`; an invalid report raises
-    ValidationError and nothing is saved. Renews the pledge page's cache."""
+    ValidationError and nothing is saved. The audit event (here, or the
+    admin's with `audit=False`) renews the public pages."""
     pledge = _pledge_of(report.action_id)
     if not scope.can_edit(user, pledge.municipality_id):
         raise PermissionDenied(_("This action is outside your municipalities."))
@@ -47,9 +47,6 @@ def action_report_save(*, report: ActionReport, user, audit: bool = True) -> Act
         report.created_by = user
     report._history_user = user if getattr(user, "is_authenticated", False) else None
     report.save()
-    # The pledge page and its follow-up summary are cached by the pledge's
-    # version (`updated`): bump it so residents see the new report at once.
-    pledge_services.pledge_touch(pledge=pledge)
     if audit:
         log_event(
             actor=user,
@@ -74,7 +71,6 @@ def action_report_delete(*, report: ActionReport, user, audit: bool = True) -> N
         )
     report._history_user = user if getattr(user, "is_authenticated", False) else None
     report.delete()
-    pledge_services.pledge_touch(pledge=pledge)
 
 
 # --- due dates ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal import scope
 from portal.models import Municipality, Organisation
 
 
@@ -33,8 +34,6 @@ class PledgeQuerySet(models.QuerySet):
         return self.filter(municipality=municipality)
 
     def for_user(self, user):
-        from portal import scope
-
         return scope.filter_queryset(self, user, "municipality")
 
     def not_withdrawn(self):

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from pledges.models import Action, Adoption, Commitment, Pledge, period_label
-from portal import page_cache, scope
+from portal import scope
 from portal.audit import Action as AuditAction
 from portal.audit import log_event
 from portal.models import Municipality, Organisation
@@ -116,13 +116,9 @@ def _lock(pledge: Pledge) -> Pledge:
 
 
 def _touch(pledge_id: int, **fields) -> None:
-    """Bump `updated` (the public page's cache version) without a history row,
-    and invalidate the municipality's cached public pages."""
+    """Bump `updated` without a history row. Residents see the change once
+    it is in the audit log (portal.audit), which renews the public pages."""
     Pledge.objects.filter(pk=pledge_id).update(updated=timezone.now(), **fields)
-    municipality_id = (
-        Pledge.objects.filter(pk=pledge_id).values_list("municipality_id", flat=True).first()
-    )
-    page_cache.invalidate(municipality_id)
 
 
 def _void_stale(locked: Pledge, fingerprint: str, user) -> list[Adoption]:
@@ -146,7 +142,7 @@ def pledge_content_saved(*, pledge: Pledge, user=None) -> ContentCheck:
 
     Recomputes the fingerprint; adoptions of other content are voided (kept
     with the time and reason); a scheduled pledge whose adoptions were voided
-    is taken off the schedule. Always bumps the cache version."""
+    is taken off the schedule."""
     locked = _lock(pledge)
     check = ContentCheck(fingerprint=pledge_fingerprint(locked.pk))
     check.voided = _void_stale(locked, check.fingerprint, user)
@@ -159,11 +155,6 @@ def pledge_content_saved(*, pledge: Pledge, user=None) -> ContentCheck:
     _touch(locked.pk, fingerprint=check.fingerprint)
     pledge.fingerprint = check.fingerprint
     return check
-
-
-def pledge_touch(*, pledge: Pledge) -> None:
-    """A change that is not adopted content (e.g. contacts): new cache version."""
-    _touch(pledge.pk)
 
 
 def completeness_problems(pledge: Pledge) -> list[str]:

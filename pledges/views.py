@@ -5,11 +5,9 @@ or a scheduled pledge is a 404 here and a preview for its officials in the
 admin (`PledgeAdmin.preview_view`), which renders the same templates.
 """
 
-from django.core.cache import cache
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
 
 from pledges import extensions
 from pledges.models import Commitment, Pledge
@@ -17,29 +15,13 @@ from portal.models import Municipality
 from portal.page_cache import cached_public_page
 from surveys.models import Survey
 
-BODY_CACHE_SECONDS = 15 * 60
 
-
-def body_cache_key(pledge: Pledge) -> str:
-    """Versioned by `updated`, which every change through the admin and
-    pledges.services bumps: a changed pledge gets a new key at once."""
-    return f"pledges:body:{pledge.pk}:{pledge.updated.timestamp():.6f}:{get_language()}"
-
-
-def render_pledge_body(pledge: Pledge, *, use_cache: bool = True) -> str:
+def render_pledge_body(pledge: Pledge) -> str:
     """The pledge itself (commitments, actions, adoption, follow-up,
-    contacts) as HTML; cached for public pages."""
-    key = body_cache_key(pledge)
-    if use_cache:
-        html = cache.get(key)
-        if html is not None:
-            return html
+    contacts) as HTML, for the public pages and the officials' preview."""
     full = Pledge.objects.with_content().get(pk=pledge.pk)
     adoptions = sorted(full.valid_adoptions, key=lambda a: (a.side != "kommun", a.adopted_at))
-    html = render_to_string("pledges/_pledge.html", {"pledge": full, "adoptions": adoptions})
-    if use_cache:
-        cache.set(key, html, BODY_CACHE_SECONDS)
-    return html
+    return render_to_string("pledges/_pledge.html", {"pledge": full, "adoptions": adoptions})
 
 
 def _municipality(slug: str) -> Municipality:
@@ -54,7 +36,6 @@ def municipality(request, municipality):
         "slug",
         "valid_from",
         "valid_to",
-        "updated",
         "withdrawn_at",
         "published_at",
         "is_example",

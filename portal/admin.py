@@ -58,7 +58,7 @@ class ScopedAdmin(AuditedAdminMixin, PortalHistoryAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in self.municipality_fields:
-            kwargs["queryset"] = Municipality.objects.for_user(request.user)
+            kwargs["queryset"] = scope.municipalities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -5,6 +5,11 @@ devices leaves an `AuditEvent`; other apps call `log_event()` explicitly for
 their own milestones (a pledge's adoption or publication). Rows are never
 changed or deleted through the portal.
 
+Because every official change is recorded here, recording it is also the
+one place that tells portal.content_version that public content changed
+(account events excepted): no service, signal or admin class bumps the
+version itself.
+
 No IP address is stored: the log answers "which account did this", and the
 address adds personal data without telling a site administrator anything
 they can act on. (django-axes keeps the address of recent *failed* attempts
@@ -13,88 +18,34 @@ for as long as a lockout needs it.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from portal import content_version, scope
+from portal.models import AuditAction as Action
+from portal.models import AuditEvent, Municipality
 
-class Action(models.TextChoices):
-    """Known actions. Other apps may log their own action names; these are the
-    ones the portal itself writes (and names in the admin's filter)."""
+__all__ = ["Action", "AuditEvent", "AuditedAdminMixin", "build_event", "log_event", "log_events"]
 
-    LOGIN = "login", _("login")
-    LOGIN_FAILED = "login_failed", _("failed login")
-    LOGOUT = "logout", _("logout")
-    LOCKOUT = "lockout", _("locked out after failed logins")
-    OTP_ENROLLED = "2fa_enrolled", _("two-factor login set up")
-    OTP_REMOVED = "2fa_removed", _("two-factor login removed")
-    OTP_FAILED = "2fa_failed", _("wrong two-factor code")
-    RECOVERY_CODE_USED = "2fa_recovery_code_used", _("recovery code used")
-    RECOVERY_CODES_RENEWED = "2fa_recovery_codes_renewed", _("new recovery codes created")
-    ADMIN_ADD = "admin_add", _("added in the admin")
-    ADMIN_CHANGE = "admin_change", _("changed in the admin")
-    ADMIN_DELETE = "admin_delete", _("deleted in the admin")
-    ADOPTION = "adoption", _("adoption")
-    PUBLICATION = "publication", _("publication")
-    RETENTION = "retention", _("retention (deletion of survey data)")
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def for_object(self, obj: models.Model) -> AuditEventQuerySet:
-        return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-
-
-class AuditEvent(models.Model):
-    created = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("user"),
-    )
-    # Kept as text too: the log must still say who it was after the account
-    # is deleted, and a failed login names an account that may not exist.
-    actor_username = models.CharField(_("username"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=40, db_index=True)
-    object_type = models.CharField(_("object type"), max_length=100, blank=True)
-    object_id = models.CharField(_("object id"), max_length=64, blank=True)
-    object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    municipality = models.ForeignKey(
-        "portal.Municipality",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("municipality"),
-    )
-    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        app_label = "portal"
-        ordering = ["-created", "-id"]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit log")
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
-
-    def __str__(self) -> str:
-        who = self.actor_username or "–"
-        return f"{self.created:%Y-%m-%d %H:%M} {who}: {self.action_label}"
-
-    @property
-    def action_label(self) -> str:
-        try:
-            return str(Action(self.action).label)
-        except ValueError:
-            return self.action
+# Events about accounts (signing in, two-factor devices): no public page
+# shows them, so they leave the content version alone.
+ACCOUNT_ACTIONS = frozenset(
+    {
+        Action.LOGIN,
+        Action.LOGIN_FAILED,
+        Action.LOGOUT,
+        Action.LOCKOUT,
+        Action.OTP_ENROLLED,
+        Action.OTP_REMOVED,
+        Action.OTP_FAILED,
+        Action.RECOVERY_CODE_USED,
+        Action.RECOVERY_CODES_RENEWED,
+    }
+)
 
 
 def log_event(
@@ -108,16 +59,42 @@ def log_event(
     """Record one event. `actor` is a user, None or AnonymousUser;
     `municipality` a Municipality or its id (taken from `obj` when it has a
     `municipality` of its own or is one); `details` must be JSON-serialisable
-    and must not contain passwords, codes or addresses."""
+    and must not contain passwords, codes or addresses.
+
+    The event's municipality (or the site) gets a new content version
+    once the transaction commits (`_content_changed`)."""
     event = build_event(actor=actor, action=action, obj=obj, municipality=municipality, **details)
     event.save(force_insert=True)
+    _content_changed([event])
     return event
 
 
-def build_event(*, actor, action, obj=None, municipality=None, **details) -> AuditEvent:
-    """An unsaved AuditEvent (see log_event); for bulk_create."""
-    from portal.models import Municipality
+def log_events(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Record several events from `build_event` in one query."""
+    events = AuditEvent.objects.bulk_create(list(events))
+    _content_changed(events)
+    return events
 
+
+def _content_changed(events: Iterable[AuditEvent]) -> None:
+    """New content versions for what these events changed: the event's
+    municipality, or the whole site for an event without one (an
+    organisation serves several) or about a municipality itself (the home
+    page lists them; a new address leaves pages under the old one)."""
+    municipalities = set()
+    for event in events:
+        if event.action in ACCOUNT_ACTIONS:
+            continue
+        if event.municipality_id is None or event.object_type == "portal.municipality":
+            content_version.changed()
+            return
+        municipalities.add(event.municipality_id)
+    if municipalities:
+        content_version.changed(*municipalities)
+
+
+def build_event(*, actor, action, obj=None, municipality=None, **details) -> AuditEvent:
+    """An unsaved AuditEvent (see log_event); for `log_events`."""
     user = actor if getattr(actor, "is_authenticated", False) else None
     username = details.pop("username", None) or (user.get_username() if user else "")
     event = AuditEvent(
@@ -188,18 +165,10 @@ class AuditedAdminMixin:
         path = getattr(self, "scope_path", None)
         if path is None:
             return None
-        from portal import scope
-
         return scope.municipality_id_of(obj, path)
-
-    def _invalidate_pages(self, obj):
-        from portal import page_cache
-
-        page_cache.invalidate(self.audit_municipality(obj))
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
-        self._invalidate_pages(obj)
         log_event(
             actor=request.user,
             action=Action.ADMIN_ADD,
@@ -211,7 +180,6 @@ class AuditedAdminMixin:
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
-        self._invalidate_pages(obj)
         log_event(
             actor=request.user,
             action=Action.ADMIN_CHANGE,
@@ -223,10 +191,7 @@ class AuditedAdminMixin:
 
     def log_deletions(self, request, queryset):
         entries = super().log_deletions(request, queryset)
-        from portal import page_cache
-
-        page_cache.invalidate(None)
-        AuditEvent.objects.bulk_create(
+        log_events(
             [
                 build_event(
                     actor=request.user,

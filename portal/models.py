@@ -1,8 +1,12 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -31,13 +35,6 @@ FREE_TEXT_RETENTION_MAX = 3650
 
 def default_invitation_retention_days() -> int:
     return int(getattr(settings, "SURVEY_INVITATION_RETENTION_DAYS", 30))
-
-
-class MunicipalityQuerySet(models.QuerySet):
-    def for_user(self, user):
-        from portal import scope
-
-        return scope.filter_queryset(self, user, "")
 
 
 class Municipality(models.Model):
@@ -120,7 +117,6 @@ class Municipality(models.Model):
     )
 
     history = HistoricalRecords()
-    objects = MunicipalityQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -280,5 +276,77 @@ class AccessibilityFeedback(models.Model):
         return f"{self.get_kind_display()} ({self.created:%Y-%m-%d})"
 
 
-# The audit log's model lives in portal/audit.py with its helpers.
-from portal.audit import AuditEvent  # noqa: E402, F401
+# The audit log (its helpers are in portal/audit.py).
+
+
+class AuditAction(models.TextChoices):
+    """Known actions. Other apps may log their own action names; these are the
+    ones the portal itself writes (and names in the admin's filter)."""
+
+    LOGIN = "login", _("login")
+    LOGIN_FAILED = "login_failed", _("failed login")
+    LOGOUT = "logout", _("logout")
+    LOCKOUT = "lockout", _("locked out after failed logins")
+    OTP_ENROLLED = "2fa_enrolled", _("two-factor login set up")
+    OTP_REMOVED = "2fa_removed", _("two-factor login removed")
+    OTP_FAILED = "2fa_failed", _("wrong two-factor code")
+    RECOVERY_CODE_USED = "2fa_recovery_code_used", _("recovery code used")
+    RECOVERY_CODES_RENEWED = "2fa_recovery_codes_renewed", _("new recovery codes created")
+    ADMIN_ADD = "admin_add", _("added in the admin")
+    ADMIN_CHANGE = "admin_change", _("changed in the admin")
+    ADMIN_DELETE = "admin_delete", _("deleted in the admin")
+    ADOPTION = "adoption", _("adoption")
+    PUBLICATION = "publication", _("publication")
+    RETENTION = "retention", _("retention (deletion of survey data)")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_object(self, obj: models.Model) -> AuditEventQuerySet:
+        return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+
+
+class AuditEvent(models.Model):
+    created = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Kept as text too: the log must still say who it was after the account
+    # is deleted, and a failed login names an account that may not exist.
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        who = self.actor_username or "–"
+        return f"{self.created:%Y-%m-%d %H:%M} {who}: {self.action_label}"
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return str(AuditAction(self.action).label)
+        except ValueError:
+            return self.action

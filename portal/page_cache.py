@@ -20,24 +20,20 @@ is not a plain 200, is streamed, sets a cookie (a CSRF token, a session),
 varies on Cookie or touched the session (so it may depend on who asked).
 Without the middleware nothing is cached (a settings test pins it in place).
 
-Invalidation is by version: every page of a municipality is stored with
-the version numbers current when it was rendered, and a change bumps the
-municipality's version (or the site-wide one), so every stale copy misses
-at once on every app server sharing the cache. The first request after a
-change renders the page again; requests arriving while it renders get the
-earlier copy (marked `X-Page-Cache: stale`), so a slow page does not take
-every worker at once, and a page that is gone (a 404 now) drops its
-earlier copy. Bumped by the admin (every
-add, change or delete, through AuditedAdminMixin), the pledge services and
-the survey services. Pages also expire after PUBLIC_PAGE_CACHE_SECONDS, so
-time-driven changes (a scheduled pledge going public, a new year's pledge
-becoming current, a survey opening) show within that time.
+Invalidation is by version (portal/content_version.py): every page of a
+municipality is stored with the version pair current when it was
+rendered, and any change residents may see gives the municipality (or the
+site) a new version, so every stale copy misses at once on every app
+server sharing the cache. The first request after a change renders the
+page again; requests arriving while it renders get the earlier copy
+(marked `X-Page-Cache: stale`), so a slow page does not take every worker
+at once, and a page that is gone (a 404 now) drops its earlier copy. Pages
+also expire after PUBLIC_PAGE_CACHE_SECONDS, so time-driven changes (a
+scheduled pledge going public, a new year's pledge becoming current, a
+survey opening) show within that time.
 
 While the cache cannot be reached (portal/cache.py) the version numbers are
-unknown: every page is rendered and nothing is stored or reused. A bump
-that could not be written is written again by the next request the process
-serves once the cache answers, so a copy stored before a change cannot be
-served after an outage that left the cache's contents in place.
+unknown: every page is rendered and nothing is stored or reused.
 
 A page's municipality is its first path segment (every municipality URL is
 `/<municipality>/...`); a view whose `municipality` keyword disagrees with
@@ -47,21 +43,22 @@ it is rendered fresh every time.
 from __future__ import annotations
 
 import re
-import time
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
-from django.db import connection, transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, get_resolver
 from django.utils.cache import has_vary_header
 
+from portal import content_version
 from portal.memo import ProcessMemo
 from portal.middleware import request_language
 
-SITE_VERSION = "pagever:site"
+# Kept here for the callers that ask the page cache (surveys/views.py).
+versions = content_version.versions
+known = content_version.known
 
 # The middleware's lookup, handed to the decorator on the request:
 # (slug, the get_many result).
@@ -71,101 +68,6 @@ _LOOKUP = "_public_page_lookup"
 _STORE = "_public_page_store"
 # Set on every view the decorator wraps.
 PUBLIC_PAGE_MARK = "cached_public_page"
-
-
-def _municipality_version_key(slug_or_id) -> str:
-    return f"pagever:m:{slug_or_id}"
-
-
-def invalidate(municipality=None) -> None:
-    """New version for one municipality's pages (a Municipality, its slug
-    or its id), or for the whole site when None.
-
-    Inside a transaction the version is bumped now and again after the
-    commit: a page rendered by a concurrent request from the old data in
-    between would otherwise stay cached under the new version."""
-    keys = [SITE_VERSION] if municipality is None else _version_keys(municipality)
-
-    def bump():
-        _bump(keys)
-        _RECENT.clear()  # this process sees its own change at once
-
-    bump()
-    if connection.in_atomic_block:
-        transaction.on_commit(bump)
-
-
-# Version keys whose bump could not be written (the cache was away): written
-# again by the next request this process serves once the cache answers, so
-# that pages stored before the change cannot outlive an outage that did not
-# empty the cache.
-_UNBUMPED: set[str] = set()
-
-
-def _bump(keys) -> None:
-    failed = cache.set_many(dict.fromkeys(keys, time.time_ns()), None)
-    _UNBUMPED.difference_update(keys)
-    _UNBUMPED.update(failed)
-
-
-def bump_again() -> None:
-    """Write the bumps the cache missed, if any (cheap when there are none)."""
-    if _UNBUMPED:
-        _bump(list(_UNBUMPED))
-
-
-def _version_keys(municipality) -> list[str]:
-    from portal.models import Municipality
-
-    if isinstance(municipality, Municipality):
-        slugs = [municipality.slug]
-    elif isinstance(municipality, int):
-        slugs = list(Municipality.objects.filter(pk=municipality).values_list("slug", flat=True))
-    else:
-        slugs = [municipality]
-    return [_municipality_version_key(slug) for slug in slugs]
-
-
-# The version pair this process read last for each municipality, for
-# callers that can act on a pair a few seconds old because the database
-# checks what matters at the moment of writing (a survey submission).
-RECENT_SECONDS = 5
-_RECENT = ProcessMemo(256, RECENT_SECONDS)
-
-
-def recent_versions(slug: str) -> tuple | None:
-    """The pair this process read in the last RECENT_SECONDS, if any."""
-    return _RECENT.get(slug)
-
-
-def versions(slug: str) -> tuple:
-    """The (site, municipality) version pair: part of any cache key whose
-    value must change when the municipality's content does. A version the
-    cache cannot give (it is away) is None: nothing may be reused or stored
-    under a pair holding one (`known`). Each known pair read is kept for
-    RECENT_SECONDS (`recent_versions`)."""
-    bump_again()
-    pair = _read_versions(slug)
-    if known(pair):
-        _RECENT.put(slug, pair)
-    return pair
-
-
-def known(pair: tuple) -> bool:
-    return None not in pair
-
-
-def _read_versions(slug: str) -> tuple:
-    m_key = _municipality_version_key(slug)
-    found = cache.get_many([SITE_VERSION, m_key])
-    missing = [key for key in (SITE_VERSION, m_key) if key not in found]
-    if missing:
-        # A version is never assumed: after a cache flush a new one starts,
-        # so nothing derived from older data can match it.
-        for key in missing:
-            cache.add(key, time.time_ns(), None)
-        found = cache.get_many([SITE_VERSION, m_key])
-    return (found.get(SITE_VERSION), found.get(m_key))
 
 
 def page_key(language: str, path: str) -> str:
@@ -267,10 +169,11 @@ def _is_public_page(path_info: str) -> bool:
 
 
 # Recently served pages, in this process: a hit then fetches only the
-# version numbers from the cache, not the page (tens of kilobytes). A copy
-# is used for LOCAL_SECONDS at most, so a page's time-driven changes show
-# at most that much later than PUBLIC_PAGE_CACHE_SECONDS says; a change
-# that bumps a version shows at once, as the versions are always checked.
+# version numbers from the cache, not the page (tens of kilobytes; measured
+# in bench/NOTES.md, "A cached public page"). A copy is used for
+# LOCAL_SECONDS at most, so a page's time-driven changes show at most that
+# much later than PUBLIC_PAGE_CACHE_SECONDS says; a change shows at once,
+# as the versions are always checked.
 LOCAL_SECONDS = 10
 _LOCAL = ProcessMemo(64, LOCAL_SECONDS)
 
@@ -278,8 +181,7 @@ _LOCAL = ProcessMemo(64, LOCAL_SECONDS)
 def forget_local_copies() -> None:
     """Drop this process' copies (tests, after clearing the cache)."""
     _LOCAL.clear()
-    _RECENT.clear()
-    _UNBUMPED.clear()
+    content_version.forget_unwritten()
 
 
 class PublicPageCacheMiddleware:
@@ -302,22 +204,20 @@ class PublicPageCacheMiddleware:
             # Only pages that can be cached cost a lookup: a form, a 404 or
             # any other view goes down the chain as if this were not here.
             return self.get_response(request)
-        bump_again()
+        content_version.write_unwritten()
         slug = path_slug(request.path_info)
         key = page_key(request_language(request), request.path)
-        m_key = _municipality_version_key(slug)
+        version_keys = content_version.keys(slug)
         local = _LOCAL.get(key)
         if local is not None:
             # This process has a recent copy: ask the cache only for the
             # version numbers, not for the whole page again.
-            found = cache.get_many([SITE_VERSION, m_key])
-            if _is_fresh(local, slug, (found.get(SITE_VERSION), found.get(m_key))):
+            found = cache.get_many(version_keys)
+            if _is_fresh(local, slug, content_version.pair(found, slug)):
                 return _served(local)
-        found = cache.get_many([key, SITE_VERSION, m_key])
+        found = cache.get_many([key, *version_keys])
         entry = found.get(key)
-        if entry is not None and _is_fresh(
-            entry, slug, (found.get(SITE_VERSION), found.get(m_key))
-        ):
+        if entry is not None and _is_fresh(entry, slug, content_version.pair(found, slug)):
             _LOCAL.put(key, entry)
             return _served(entry)
         lock = None
@@ -375,7 +275,7 @@ def cached_public_page(view):
             return view(request, *args, **kwargs)
         # Read before rendering: a change during rendering bumps a version,
         # so the stored copy is stale at once, never wrong.
-        current = (found.get(SITE_VERSION), found.get(_municipality_version_key(slug)))
+        current = content_version.pair(found, slug)
         if not known(current):
             current = versions(slug)
         response = view(request, *args, **kwargs)

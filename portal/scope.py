@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from portal.models import Membership, Organisation
+from portal.models import Membership, Municipality, Organisation
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,11 @@ def approver_roles(user, municipality_id: int | None = None) -> list[Role]:
         if role.role == Membership.Role.APPROVER
         and (municipality_id is None or municipality_id in role.municipality_ids)
     ]
+
+
+def municipalities(user) -> QuerySet[Municipality]:
+    """The municipalities a user may work with."""
+    return filter_queryset(Municipality.objects.all(), user, "")
 
 
 def organisations(user) -> QuerySet[Organisation]:

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal import scope
 from portal.models import District, Municipality
 
 LANGUAGES = [("sv", "Svenska"), ("en", "English"), ("fi", "Suomi")]
@@ -59,8 +60,6 @@ class SurveyQuerySet(models.QuerySet):
         return self.filter(municipality=municipality)
 
     def for_user(self, user):
-        from portal import scope
-
         return scope.filter_queryset(self, user, "municipality")
 
 

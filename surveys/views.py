@@ -47,8 +47,7 @@ def _form_survey(
     municipality: str, slug: str, current: tuple | None = None
 ) -> tuple[Survey, tuple]:
     """The survey behind a form and the content versions it was read
-    under, the current ones unless given (a pair this process read in the
-    last few seconds, page_cache.recent_versions). A burst of submissions
+    under, the current ones unless given. A burst of submissions
     reads the survey from the database once a minute per process, not once
     per submission."""
     if current is None:
@@ -132,11 +131,6 @@ def _refuse(request, survey, reason: str, status: int):
     )
 
 
-class _Recheck(Exception):
-    """A submission handled with this process' recent copies did not end
-    in a saved response: decide it again on freshly read versions."""
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_form(request, municipality, slug):
@@ -192,35 +186,18 @@ def _not_open(request, survey):
 
 
 def _submission(request, municipality, slug):
-    """A submission, counted once for the rate limit. A burst of them runs
-    on the survey and its questions as this process read them in the last
-    few seconds, without asking the shared cache each time. At the moment
-    of saving the database checks that the survey is open and in the same
+    """A submission, counted once for the rate limit. At the moment of
+    saving the database checks that the survey is open and in the same
     mode and that every answer names a question, choice and district of
-    this survey; any outcome but a saved response is decided again on
-    current data."""
-    current = page_cache.recent_versions(municipality)
-    recent = current is not None
-    survey, current = _form_survey(municipality, slug, current)
+    this survey."""
+    survey, current = _form_survey(municipality, slug)
     if security.rate_limit_exceeded(request, survey):
         return _refuse(request, survey, "rate", 429)
-    if recent:
-        try:
-            return _submit(request, survey, current, recent=True)
-        except _Recheck:
-            survey, current = _form_survey(municipality, slug)
-    return _submit(request, survey, current, recent=False)
+    return _submit(request, survey, current)
 
 
-def _submit(request, survey, current, *, recent: bool):
-    """`recent`: the survey and versions may be a few seconds old."""
-
-    def recheck_if_recent():
-        if recent:
-            raise _Recheck
-
+def _submit(request, survey, current):
     if survey.state() != "open":
-        recheck_if_recent()
         return _not_open(request, survey)
     structure = _structure(survey, current)
     post = request.POST
@@ -232,7 +209,6 @@ def _submit(request, survey, current, *, recent: bool):
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
     if not post.keys() <= structure.plan.known_names:
-        recheck_if_recent()
         return _refuse(request, survey, "unknown", 400)
     invitation = survey.mode == Survey.Mode.INVITATION
     # A plainly valid submission (what a browser sends) is read without
@@ -240,7 +216,6 @@ def _submit(request, survey, current, *, recent: bool):
     form = None
     submission = structure.plan.submission(post, language=language, invitation=invitation)
     if submission is None:
-        recheck_if_recent()
         form = _build_form(survey, language, structure, data=post)
         if not form.is_valid():
             return _render_form(request, survey, form, status=400)
@@ -248,7 +223,6 @@ def _submit(request, survey, current, *, recent: bool):
     try:
         saved = services.response_submit(survey=survey, token=token, submission=submission)
     except services.SubmissionRefused as exc:
-        recheck_if_recent()
         if exc.reason == "code":
             return _code_unknown(request, survey, language, post, form, structure)
         return _refuse(request, survey, "closed", 403)
@@ -257,7 +231,6 @@ def _submit(request, survey, current, *, recent: bool):
         # answers name a question, choice or district no longer the
         # survey's, and the structure this process keeps has not caught up
         # yet (a change whose version bump is still on its way).
-        recheck_if_recent()
         return _refuse(request, survey, "unknown", 400)
     url = survey.thanks_url
     return HttpResponseRedirect(url if saved else f"{url}?redan=1")

@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from portal import cache as portal_cache
+from portal import content_version
 from portal.models import Membership, Organisation
 from tests.factories import MembershipFactory, MunicipalityFactory, OrganisationFactory, UserFactory
 
@@ -27,6 +28,15 @@ def _clear_cache():
     cache.clear()
     page_cache.forget_local_copies()
     portal_cache._unreachable_until.clear()
+
+
+@pytest.fixture(autouse=True)
+def _content_version_at_once(monkeypatch):
+    """A new content version is written when the transaction commits, and a
+    test's transaction never commits: here it is written at once, as after
+    the commit of the change. tests/portal/test_content_version.py checks
+    the waiting itself."""
+    monkeypatch.setattr(content_version, "on_commit", lambda func, **kwargs: func())
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

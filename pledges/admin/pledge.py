@@ -323,7 +323,7 @@ class PledgeAdmin(ScopedAdmin):
         context = {
             "municipality": obj.municipality,
             "pledge": obj,
-            "body": render_pledge_body(obj, use_cache=False),
+            "body": render_pledge_body(obj),
             "preview": True,
             "preview_status": Pledge.Status(status).label,
             "preview_back": self._change_url(obj),

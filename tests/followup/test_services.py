@@ -1,5 +1,5 @@
 """Saving reports: the reason rule (model, service), scope for every
-official role, history, audit, and the pledge page's cache version."""
+official role, history, audit, and the municipality's content version."""
 
 from datetime import date, timedelta
 
@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from followup import services
 from followup.models import ActionReport, Status
-from pledges.models import Action, Pledge
+from pledges.models import Action
+from portal import content_version
 from portal.audit import AuditEvent
 
 
@@ -73,10 +74,11 @@ def test_an_official_of_another_municipality_may_not(action, other_kommun_editor
     assert not ActionReport.objects.exists()
 
 
-def test_saving_bumps_the_pledge_cache_version_and_audits(action, published, kommun_editor):
-    before = Pledge.objects.get(pk=published.pk).updated
+def test_saving_bumps_the_content_version_and_audits(action, published, kommun_editor):
+    before = content_version.versions(published.municipality.slug)
     report = services.action_report_save(report=_report(action), user=kommun_editor)
-    assert Pledge.objects.get(pk=published.pk).updated > before
+    after = content_version.versions(published.municipality.slug)
+    assert after[1] != before[1] and after[0] == before[0]
     event = AuditEvent.objects.for_object(report).get()
     assert event.action == services.REPORT_SAVED
     assert event.municipality_id == published.municipality_id

@@ -21,7 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bench.run import discover_pages
 from portal import cache as portal_cache
-from portal import page_cache
+from portal import content_version
 from surveys import security
 from surveys.models import Response, Survey
 from tests.surveys.conftest import valid_data
@@ -170,7 +170,7 @@ def test_a_bump_the_cache_missed_is_written_once_it_answers(redis_cache, client,
     assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
     # A change while the cache does not answer (but keeps its contents).
     with mock.patch.object(Redis, "pipeline", side_effect=RedisConnectionError("reset")):
-        page_cache.invalidate(osthammar)
+        content_version.changed(osthammar)
     assert redis_cache.reachable() is False
     osthammar.name = "Östhammars kommun (ändrad)"
     osthammar.save()
@@ -180,7 +180,7 @@ def test_a_bump_the_cache_missed_is_written_once_it_answers(redis_cache, client,
     # The copy from before the change is not served once the cache answers.
     assert "X-Page-Cache" not in response
     assert "Östhammars kommun (ändrad)" in response.content.decode()
-    assert not page_cache._UNBUMPED
+    assert not content_version.unwritten()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from portal import page_cache
+from portal import content_version, memo, page_cache
 from tests.factories import MunicipalityFactory
 
 
@@ -50,18 +50,18 @@ def test_a_change_in_the_admin_shows_at_once(client, login, site_admin, osthamma
     assert "Östhammars kommun (ny)" in Client().get("/").content.decode()
 
 
-def test_invalidating_one_municipality_leaves_the_others_cached(client, osthammar, tierp):
+def test_a_change_in_one_municipality_leaves_the_others_cached(client, osthammar, tierp):
     client.get("/osthammar/")
     client.get("/tierp/")
-    page_cache.invalidate(osthammar)
+    content_version.changed(osthammar)
     assert "X-Page-Cache" not in client.get("/osthammar/")
     assert client.get("/tierp/")["X-Page-Cache"] == "hit"
 
 
-def test_a_site_wide_invalidation_reaches_every_page(client, osthammar):
+def test_a_site_wide_change_reaches_every_page(client, osthammar):
     client.get("/osthammar/")
     MunicipalityFactory()
-    page_cache.invalidate(None)
+    content_version.changed()
     assert "X-Page-Cache" not in client.get("/osthammar/")
 
 
@@ -117,7 +117,7 @@ def test_a_miss_costs_the_cache_one_lookup_not_two(client, osthammar):
     from django.core.cache.backends.locmem import LocMemCache
 
     client.get("/")
-    page_cache.invalidate(None)  # the stored copy is now stale
+    content_version.changed()  # the stored copy is now stale
     with mock.patch.object(
         LocMemCache, "get_many", autospec=True, side_effect=LocMemCache.get_many
     ) as get_many:
@@ -319,7 +319,7 @@ def test_a_repeated_hit_fetches_only_the_version_numbers(client, osthammar):
     assert response["X-Page-Cache"] == "hit"
     assert get_many.call_count == 1
     asked = get_many.call_args.args[1]
-    assert sorted(asked) == sorted([page_cache.SITE_VERSION, "pagever:m:osthammar"])
+    assert sorted(asked) == sorted([content_version.SITE_KEY, "pagever:m:osthammar"])
 
 
 def test_this_process_copy_gives_way_to_a_change_and_to_time(client, osthammar):
@@ -327,59 +327,24 @@ def test_this_process_copy_gives_way_to_a_change_and_to_time(client, osthammar):
     assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
     osthammar.name = "Östhammars kommun (ändrad)"
     osthammar.save()
-    page_cache.invalidate(osthammar)
+    content_version.changed(osthammar)
     response = client.get("/osthammar/")
     assert "X-Page-Cache" not in response
     assert "Östhammars kommun (ändrad)" in response.content.decode()
     # The copy is kept LOCAL_SECONDS at most: then the page comes from the
     # shared cache again.
     assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
-    later = page_cache.time.monotonic() + page_cache.LOCAL_SECONDS + 1
+    later = memo.time.monotonic() + page_cache.LOCAL_SECONDS + 1
     from django.core.cache.backends.locmem import LocMemCache
 
     with (
-        mock.patch.object(page_cache.time, "monotonic", return_value=later),
+        mock.patch.object(memo.time, "monotonic", return_value=later),
         mock.patch.object(
             LocMemCache, "get_many", autospec=True, side_effect=LocMemCache.get_many
         ) as get_many,
     ):
         assert client.get("/osthammar/")["X-Page-Cache"] == "hit"
     assert "page:sv:/osthammar/" in get_many.call_args.args[1]
-
-
-def test_invalidating_inside_a_transaction_bumps_again_after_the_commit(
-    osthammar, django_capture_on_commit_callbacks
-):
-    """A page rendered between the change and its commit (from the old
-    data, under the new version) must not outlive the commit: every caller
-    (admin, pledge services, survey saves) gets the second bump."""
-    from django.db import transaction
-
-    before = page_cache.versions("osthammar")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
-        page_cache.invalidate(osthammar)
-        during = page_cache.versions("osthammar")
-    after = page_cache.versions("osthammar")
-    assert len(callbacks) == 1
-    assert before[1] != during[1] != after[1]
-    assert before[0] == after[0]  # the site-wide version is left alone
-
-
-def test_invalidating_by_id_looks_the_slug_up_once(osthammar, django_capture_on_commit_callbacks):
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
-
-    before = page_cache.versions("osthammar")
-    with (
-        CaptureQueriesContext(connection) as queries,
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        transaction.atomic(),
-    ):
-        page_cache.invalidate(osthammar.pk)
-    assert len(callbacks) == 1
-    lookups = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    assert len(lookups) == 1
-    assert page_cache.versions("osthammar")[1] != before[1]
 
 
 # --- after a change: one request renders, the others get the earlier copy ---
@@ -395,7 +360,7 @@ def test_while_a_changed_page_is_rendered_others_get_the_earlier_copy(client, os
     earlier = client.get("/osthammar/").content
     osthammar.name = "Östhammars kommun (ny)"
     osthammar.save()
-    page_cache.invalidate(osthammar)
+    content_version.changed(osthammar)
     assert cache.add(_render_lock("/osthammar/"), 1, 60)  # another request is rendering it
     waiting = client.get("/osthammar/")
     assert waiting["X-Page-Cache"] == "stale"
@@ -416,7 +381,7 @@ def test_a_page_that_is_gone_drops_its_earlier_copy(client, osthammar, settings)
     settings.ROOT_URLCONF = "tests.portal.page_cache_urls"
     assert client.get("/gone/").content == b"here"
     assert cache.get(page_cache.page_key("sv", "/gone/")) is not None
-    page_cache.invalidate(None)
+    content_version.changed()
     page_cache_urls.gone.append(True)
     try:
         assert client.get("/gone/").status_code == 404
@@ -434,7 +399,7 @@ def test_the_render_lock_is_released_when_the_view_fails(client, db, settings):
 
     settings.ROOT_URLCONF = "tests.portal.page_cache_urls"
     assert client.get("/fails/").status_code == 200
-    page_cache.invalidate(None)
+    content_version.changed()
     page_cache_urls.failing.append(True)
     try:
         with pytest.raises(RuntimeError):

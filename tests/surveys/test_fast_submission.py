@@ -589,13 +589,13 @@ def test_an_unknown_code_builds_the_form_for_its_message(client, invitation_surv
 
 @override_settings(SURVEY_RATE_LIMIT="100000/h")
 def test_the_plan_follows_changes_in_the_admin(client, survey):
-    from portal import page_cache
+    from portal import content_version
 
     url = survey.get_absolute_url()
     get_token(client, survey)
     before = views._structure(survey).plan
     Question.objects.filter(survey=survey, key="forslag").update(required=True)
-    page_cache.invalidate(survey.municipality)
+    content_version.changed(survey.municipality)
     data = valid_data(client, survey, q_forslag="")
     assert views._structure(survey).plan is not before
     response = client.post(url, data)

@@ -325,11 +325,11 @@ def test_submitting_runs_the_same_number_of_queries_whatever_the_number_of_quest
         client.post(small_survey.get_absolute_url(), data)
     # After a change in the admin the survey and its structure are read
     # again: survey, questions, choices and districts.
-    from portal import page_cache
+    from portal import content_version
 
-    page_cache.invalidate(small_survey.municipality)
+    content_version.changed(small_survey.municipality)
     data = valid_data(client, small_survey)
-    page_cache.invalidate(small_survey.municipality)
+    content_version.changed(small_survey.municipality)
     with django_assert_num_queries(save_queries() + 4):
         client.post(small_survey.get_absolute_url(), data)
 
@@ -444,14 +444,18 @@ def test_the_service_saves_a_nonce_once(survey):
     assert Response.objects.count() == 1 and Answer.objects.count() == 1
 
 
-def test_a_survey_saved_anywhere_shows_at_once_on_its_form(client, survey):
-    """Each process keeps a copy of the survey behind a form; saving the
-    survey (admin, service or shell) makes every copy give way."""
+def test_a_survey_changed_by_an_official_shows_at_once_on_its_form(client, survey):
+    """Each process keeps a copy of the survey behind a form; a change an
+    official makes (audited, as the admin and the services do) makes every
+    copy give way."""
+    from portal.audit import Action, log_event
+
     url = survey.get_absolute_url()
     assert survey.title in client.get(url).content.decode()
     survey.title = "Trygghetsenkät hösten 2026, förlängd"
     survey.closes_at = timezone.now() - timedelta(seconds=1)
     survey.save()
+    log_event(actor=None, action=Action.ADMIN_CHANGE, obj=survey)
     page = client.get(url).content.decode()
     assert "Trygghetsenkät hösten 2026, förlängd" in page
     assert 'name="token"' not in page  # closed: no form

@@ -4,6 +4,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal import content_version
+
 
 class Command(BaseCommand):
     help = "Load (or refresh) the demo data: Östhammar, Tierp, Älvkarleby, organisations, users, pledges, surveys."
@@ -24,6 +26,9 @@ class Command(BaseCommand):
                 result = module.load(stdout=self.stdout, context=context)
                 if result:
                     context.update(result)
+            # Written without an official, so not in the audit log: the
+            # whole site's cached pages give way after the commit.
+            content_version.changed()
         self.stdout.write(
             self.style.SUCCESS("Demodata laddad (genererad exempeldata, inte verkliga svar).")
         )
