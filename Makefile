@@ -42,9 +42,10 @@ browsers: ## Install Debian's Chromium for the browser tests (needs root and apt
 test: install browsers ## Run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check, ruff format --check, makemigrations --check
+lint: install ## ruff check, ruff format --check, the import layers, makemigrations --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install ## Format and autofix with ruff
