@@ -41,10 +41,13 @@ def test_a_rolled_back_change_keeps_the_version(
     osthammar, on_commit, django_capture_on_commit_callbacks
 ):
     before = content_version.versions("osthammar")
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            content_version.changed(osthammar)
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        content_version.changed(osthammar)
+        raise RuntimeError
     assert callbacks == []
     assert content_version.versions("osthammar") == before
 
