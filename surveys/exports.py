@@ -7,7 +7,8 @@ import csv
 import re
 import zipfile
 
-from surveys.models import Answer, Question, Response, Survey
+from surveys import kinds
+from surveys.models import Answer, Response, Survey
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -19,49 +20,23 @@ def _safe(value):
     return value
 
 
-def columns(questions: list[Question]) -> list[tuple[str, tuple]]:
-    cols: list[tuple[str, tuple]] = [
-        ("nr", ("nr",)),
-        ("datum", ("date",)),
-        ("sprak", ("language",)),
-        ("kanal", ("channel",)),
-    ]
-    for q in questions:
-        if q.kind == Question.Kind.SINGLE:
-            cols.append((q.key, ("single", q.pk)))
-        elif q.kind == Question.Kind.MULTIPLE:
-            for c in q.choices.all():
-                cols.append((f"{q.key}.{c.key}", ("multi", q.pk, c.pk)))
-                if c.allows_text:
-                    cols.append((f"{q.key}.{c.key}.text", ("multitext", q.pk, c.pk)))
-        elif q.kind == Question.Kind.TEXT:
-            cols.append((q.key, ("text", q.pk)))
-        elif q.kind == Question.Kind.PLACE:
-            cols.append((f"{q.key}.omrade", ("district", q.pk)))
-            cols.append((f"{q.key}.text", ("text", q.pk)))
-    return cols
+HEADER = ["nr", "datum", "sprak", "kanal"]
 
 
 def rows(survey: Survey):
     """Header, then one list per response. Three queries (questions with
-    choices, responses, answers), streamed in response order."""
+    choices, responses, answers), streamed in response order. Each question
+    takes the columns its kind names (surveys/kinds.py) and fills them."""
     questions = list(survey.questions.in_form_order())
-    cols = columns(questions)
-    width = len(cols)
-    index = {spec: i for i, (_name, spec) in enumerate(cols)}
-    # Where an answer with a choice goes: (column of a single choice, its
-    # value; column of a ticked box; column of the box's text).
-    by_choice = {
-        (q.pk, c.pk): (
-            index.get(("single", q.pk)),
-            c.key,
-            index.get(("multi", q.pk, c.pk)),
-            index.get(("multitext", q.pk, c.pk)),
-        )
-        for q in questions
-        for c in q.choices.all()
-    }
-    yield [name for name, _spec in cols]
+    header = list(HEADER)
+    # Per question: (its first column, its kind's cell writer).
+    writers = {}
+    for q in questions:
+        kind = kinds.of(q)
+        writers[q.pk] = (len(header), kind.export_cells(q))
+        header += kind.export_columns(q)
+    width = len(header)
+    yield header
     answers = (
         Answer.objects.filter(response__survey=survey)
         .order_by("response_id", "id")
@@ -80,21 +55,11 @@ def rows(survey: Survey):
         row[0:4] = [number, day.isoformat(), language, channel]
         while pending is not None and pending[0] == response_id:
             _rid, question_id, choice_id, text, district = pending
-            if choice_id is not None:
-                slots = by_choice.get((question_id, choice_id))
-                if slots is not None:
-                    single, key, ticked, ticked_text = slots
-                    if single is not None:
-                        row[single] = key
-                    if ticked is not None:
-                        row[ticked] = 1
-                        if text and ticked_text is not None:
-                            row[ticked_text] = _safe(text)
-            else:
-                if text and (column := index.get(("text", question_id))) is not None:
-                    row[column] = _safe(text)
-                if district and (column := index.get(("district", question_id))) is not None:
-                    row[column] = _safe(district)
+            writer = writers.get(question_id)
+            if writer is not None:
+                first, cells = writer
+                for offset, value in cells(choice_id, text, district, None):
+                    row[first + offset] = _safe(value)
             pending = next(answers, None)
         yield row
 

@@ -13,8 +13,9 @@ from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
 from django.utils.html import escape, format_html
 
+from surveys import kinds
 from surveys.models import Question, Survey
-from surveys.services import AnswerData, Submission
+from surveys.services import Submission
 
 # Texts of the survey form itself, in the languages a survey can be offered
 # in (the site's interface speaks sv/en; a survey also speaks Finnish).
@@ -144,63 +145,12 @@ class SurveyForm(forms.Form):
                 error_messages={"required": t["required"], "max_length": t["code_unknown"]},
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             )
-        messages = {
-            "required": t["required"],
-            "invalid_choice": t["invalid_choice"],
-            "invalid_list": t["invalid_choice"],
-        }
+        # Each question's fields, as its kind gives them (surveys/kinds.py).
+        self.question_fields: dict[int, list[str]] = {}
         for q in questions:
-            name = f"q_{q.key}"
-            label = q.text(language)
-            if q.kind == Question.Kind.SINGLE:
-                self.fields[name] = forms.ChoiceField(
-                    label=label,
-                    required=q.required,
-                    choices=[(str(c.pk), c.text(language)) for c in q.choices.all()],
-                    widget=forms.RadioSelect,
-                    error_messages=messages,
-                )
-            elif q.kind == Question.Kind.MULTIPLE:
-                self.fields[name] = forms.MultipleChoiceField(
-                    label=label,
-                    required=q.required,
-                    choices=[(str(c.pk), c.text(language)) for c in q.choices.all()],
-                    widget=forms.CheckboxSelectMultiple,
-                    error_messages=messages,
-                )
-                for c in q.choices.all():
-                    if c.allows_text:
-                        self.fields[f"{name}__{c.key}"] = forms.CharField(
-                            label=t["other_label"] % {"choice": c.text(language).rstrip(" ….")},
-                            required=False,
-                            max_length=q.max_length,
-                            error_messages={"max_length": t["too_long"] % {"limit": q.max_length}},
-                        )
-            elif q.kind == Question.Kind.TEXT:
-                self.fields[name] = forms.CharField(
-                    label=label,
-                    required=q.required,
-                    max_length=q.max_length,
-                    widget=forms.Textarea(attrs={"rows": 4}),
-                    error_messages={
-                        "required": t["required"],
-                        "max_length": t["too_long"] % {"limit": q.max_length},
-                    },
-                )
-            elif q.kind == Question.Kind.PLACE:
-                self.fields[name] = forms.ChoiceField(
-                    label=f"{label} – {t['place_district']}",
-                    required=q.required,
-                    choices=[("", "–"), *[(k, d.name) for k, d in self.districts.items()]],
-                    error_messages=messages,
-                )
-                self.fields[f"{name}__text"] = forms.CharField(
-                    label=t["place_text"],
-                    required=False,
-                    max_length=q.max_length,
-                    widget=forms.Textarea(attrs={"rows": 3}),
-                    error_messages={"max_length": t["too_long"] % {"limit": q.max_length}},
-                )
+            fields = kinds.of(q).form_fields(q, self)
+            self.fields.update(fields)
+            self.question_fields[q.pk] = list(fields)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -230,7 +180,7 @@ class SurveyForm(forms.Form):
             ]
             current_group = None
             for q in questions:
-                fields = self._question_fields(q)
+                fields = self.question_fields[q.pk]
                 if q.group_id:
                     if current_group is None or current_group.legend_key != q.group_id:
                         current_group = Fieldset(
@@ -251,15 +201,6 @@ class SurveyForm(forms.Form):
             )
         return Layout(*items)
 
-    def _question_fields(self, q: Question) -> list[str]:
-        name = f"q_{q.key}"
-        names = [name]
-        if q.kind == Question.Kind.MULTIPLE:
-            names += [f"{name}__{c.key}" for c in q.choices.all() if c.allows_text]
-        elif q.kind == Question.Kind.PLACE:
-            names.append(f"{name}__text")
-        return names
-
     # --- validation ---------------------------------------------------
 
     def clean_website(self):
@@ -277,47 +218,13 @@ class SurveyForm(forms.Form):
                 except forms.ValidationError as exc:
                     self.add_error(name, exc)
         for q in self.questions:
-            name = f"q_{q.key}"
-            if q.kind == Question.Kind.MULTIPLE:
-                # A box sent twice (a crafted request) is one answer.
-                if cleaned.get(name):
-                    cleaned[name] = list(dict.fromkeys(cleaned[name]))
-                chosen = set(cleaned.get(name) or [])
-                for c in q.choices.all():
-                    other = f"{name}__{c.key}"
-                    if c.allows_text and str(c.pk) in chosen and not cleaned.get(other):
-                        self.add_error(
-                            other, t["other_text"] % {"choice": c.text(self.language).rstrip(" ….")}
-                        )
-            elif (
-                q.kind == Question.Kind.PLACE
-                and cleaned.get(f"{name}__text")
-                and not cleaned.get(name)
-            ):
-                self.add_error(name, t["place_needs_district"])
+            kinds.of(q).clean(q, self, cleaned)
         return cleaned
 
     def submission(self) -> Submission:
         """The validated answers, ready for services.response_submit."""
         data = self.cleaned_data
-        answers: list[AnswerData] = []
-        for q in self.questions:
-            name = f"q_{q.key}"
-            value = data.get(name)
-            if q.kind == Question.Kind.SINGLE and value:
-                answers.append(AnswerData(q.pk, choice_id=int(value)))
-            elif q.kind == Question.Kind.MULTIPLE and value:
-                by_id = {str(c.pk): c for c in q.choices.all()}
-                for choice_id in value:
-                    c = by_id[choice_id]
-                    text = data.get(f"{name}__{c.key}") if c.allows_text else None
-                    answers.append(AnswerData(q.pk, choice_id=c.pk, text=text or None))
-            elif q.kind == Question.Kind.TEXT and value:
-                answers.append(AnswerData(q.pk, text=value))
-            elif q.kind == Question.Kind.PLACE and value:
-                answers.append(
-                    AnswerData(q.pk, district_id=int(value), text=data.get(f"{name}__text") or None)
-                )
+        answers = [a for q in self.questions for a in kinds.of(q).answers(q, data)]
         return Submission(language=self.language, answers=answers, code=data.get("code", ""))
 
 

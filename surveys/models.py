@@ -299,7 +299,10 @@ class Question(models.Model):
 
     @property
     def has_choices(self) -> bool:
-        return self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE)
+        from surveys import kinds
+
+        kind = kinds.KINDS.get(self.kind)
+        return kind is not None and kind.has_choices
 
     def clean(self):
         errors = {}
