@@ -428,6 +428,8 @@ class QuestionAdmin(ScopedAdmin):
         "texts",
         "required",
         "max_length",
+        "number_min",
+        "number_max",
     ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

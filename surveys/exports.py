@@ -40,7 +40,7 @@ def rows(survey: Survey):
     answers = (
         Answer.objects.filter(response__survey=survey)
         .order_by("response_id", "id")
-        .values_list("response_id", "question_id", "choice_id", "text", "district__name")
+        .values_list("response_id", "question_id", "choice_id", "text", "district__name", "number")
         .iterator(chunk_size=5000)
     )
     responses = (
@@ -54,11 +54,11 @@ def rows(survey: Survey):
         row = [""] * width
         row[0:4] = [number, day.isoformat(), language, channel]
         while pending is not None and pending[0] == response_id:
-            _rid, question_id, choice_id, text, district = pending
+            _rid, question_id, choice_id, text, district, answer_number = pending
             writer = writers.get(question_id)
             if writer is not None:
                 first, cells = writer
-                for offset, value in cells(choice_id, text, district, None):
+                for offset, value in cells(choice_id, text, district, answer_number):
                     row[first + offset] = _safe(value)
             pending = next(answers, None)
         yield row

@@ -19,9 +19,11 @@ Adding a kind: a class here, registered with `@register`, its value in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Question
 from surveys.services import AnswerData
@@ -302,3 +304,109 @@ class PlaceKind(QuestionKind):
             return [(i, v) for i, v in ((0, district), (1, text)) if v]
 
         return cells
+
+
+@dataclass(frozen=True)
+class Bin:
+    """A range of a number question's answers, shown like a choice."""
+
+    low: int
+    high: int
+
+    @property
+    def key(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+    def text(self, language: str = "sv") -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}–{self.high}"
+
+
+def bins(low: int, high: int, most: int = 10) -> list[Bin]:
+    """At most `most` ranges of equal width covering low..high."""
+    width = -(-(high - low + 1) // most)
+    return [Bin(start, min(start + width - 1, high)) for start in range(low, high + 1, width)]
+
+
+def median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many}."""
+    n = sum(counts.values())
+    if not n:
+        return None
+    wanted = [(n - 1) // 2, n // 2]  # the middle positions, 0-based
+    found = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return (found[0] + found[1]) / 2
+
+
+@register
+class NumberKind(QuestionKind):
+    """A whole number between the question's number_min and number_max,
+    e.g. "Hur många gånger har du …". Results: the distribution over at
+    most ten ranges and the median, small cells hidden for officials too
+    (a rare number can point at one person)."""
+
+    value = Question.Kind.NUMBER
+    tally_field = "number"
+
+    def form_fields(self, q, form):
+        t = form.texts
+        limits = {"min": q.number_min, "max": q.number_max}
+        return {
+            self.name(q): forms.IntegerField(
+                label=q.text(form.language),
+                required=q.required,
+                min_value=q.number_min,
+                max_value=q.number_max,
+                widget=forms.NumberInput(attrs={"step": 1, "inputmode": "numeric"}),
+                error_messages={
+                    "required": t["required"],
+                    "invalid": t["not_whole_number"],
+                    "min_value": t["out_of_range"] % limits,
+                    "max_value": t["out_of_range"] % limits,
+                },
+            )
+        }
+
+    def answers(self, q, cleaned):
+        value = cleaned.get(self.name(q))
+        return [] if value is None else [AnswerData(q.pk, number=value)]
+
+    def export_columns(self, q):
+        return [q.key]
+
+    def export_cells(self, q):
+        def cells(choice_id, text, district, number):
+            return () if number is None else ((0, number),)
+
+        return cells
+
+    def result(self, q, counts, n, *, public):
+        from surveys.results import MIN_CELL, ChoiceResult, QuestionResult, suppress
+
+        ranges = bins(q.number_min, q.number_max)
+        values = [sum(k for v, k in counts.items() if b.low <= v <= b.high) for b in ranges]
+        n = sum(counts.values())
+        hidden = suppress([values], row_totals=[n])[0]
+        return QuestionResult(
+            question=q,
+            n=n,
+            hidden_n=hidden[-1],
+            choices=[
+                ChoiceResult(b, v, (v / n if n else None), hidden[i])
+                for i, (b, v) in enumerate(zip(ranges, values, strict=True))
+            ],
+            median=median(counts) if n >= MIN_CELL else None,
+        )
+
+    def check_question(self, q, errors):
+        if q.number_min is None:
+            errors["number_min"] = _("Give the smallest answer allowed.")
+        if q.number_max is None:
+            errors["number_max"] = _("Give the largest answer allowed.")
+        if q.number_min is not None and q.number_max is not None and q.number_min > q.number_max:
+            errors["number_max"] = _("The largest answer must not be smaller than the smallest.")

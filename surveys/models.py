@@ -246,6 +246,7 @@ class Question(models.Model):
         MULTIPLE = "multiple", _("multiple choice")
         TEXT = "text", _("free text")
         PLACE = "place", _("place (district and description)")
+        NUMBER = "number", _("whole number")
 
     survey = models.ForeignKey(
         Survey, on_delete=models.CASCADE, related_name="questions", verbose_name=_("survey")
@@ -278,6 +279,12 @@ class Question(models.Model):
     required = models.BooleanField(_("required"), default=False)
     max_length = models.PositiveSmallIntegerField(
         _("longest answer (characters)"), default=1000, help_text=_("For free text and places.")
+    )
+    number_min = models.IntegerField(
+        _("smallest answer"), null=True, blank=True, help_text=_("For whole numbers.")
+    )
+    number_max = models.IntegerField(
+        _("largest answer"), null=True, blank=True, help_text=_("For whole numbers.")
     )
 
     history = HistoricalRecords()
@@ -312,6 +319,10 @@ class Question(models.Model):
             errors["group"] = _("The group belongs to another survey.")
         if self.max_length and self.max_length > TEXT_MAX_LENGTH:
             errors["max_length"] = _("At most %(n)d characters.") % {"n": TEXT_MAX_LENGTH}
+        from surveys import kinds
+
+        if self.kind in kinds.KINDS:
+            kinds.of(self).check_question(self, errors)
         if self.pk:
             old = Question.objects.filter(pk=self.pk).values("key", "kind").first()
             if old and Answer.objects.filter(question_id=self.pk).exists():
@@ -458,6 +469,7 @@ class Answer(models.Model):
         db_constraint=False,
     )
     text = models.CharField(_("text"), max_length=TEXT_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001 - NULL: no text given
+    number = models.IntegerField(_("number"), null=True, blank=True)
     district = models.ForeignKey(
         District,
         on_delete=models.PROTECT,

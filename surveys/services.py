@@ -40,19 +40,25 @@ class SubmissionRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AnswerData:
-    """One answer to save. Frozen: the submission plan (forms.SubmissionPlan)
-    hands the same object to every submission that picks the same choice."""
+    """One answer to save (a question kind makes it, surveys/kinds.py)."""
 
     question_id: int
     choice_id: int | None = None
     text: str | None = None
     district_id: int | None = None
+    number: int | None = None
     # The answer as an element of the save statement's JSON parameter,
     # encoded once per object instead of on every submission.
     json_text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        fields = {"q": self.question_id, "c": self.choice_id, "t": self.text, "d": self.district_id}
+        fields = {
+            "q": self.question_id,
+            "c": self.choice_id,
+            "t": self.text,
+            "d": self.district_id,
+            "n": self.number,
+        }
         object.__setattr__(self, "json_text", json.dumps(fields))
 
 
@@ -143,6 +149,8 @@ def survey_copy_questions(*, source: Survey, target: Survey) -> Survey:
             texts=q.texts,
             required=q.required,
             max_length=q.max_length,
+            number_min=q.number_min,
+            number_max=q.number_max,
         )
         choices += [
             Choice(
@@ -219,6 +227,7 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
                 choice_id=a.choice_id,
                 text=a.text,
                 district_id=a.district_id,
+                number=a.number,
             )
             for a in submission.answers
         ]
@@ -277,7 +286,7 @@ new_response AS (
     RETURNING id
 ),
 given AS MATERIALIZED (
-    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint)
+    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint, n integer)
 ),
 chosen AS (
     SELECT array_agg(a.c) AS ids, array_agg(a.q) AS questions, count(*) AS n
@@ -289,10 +298,10 @@ chosen_valid AS (
     WHERE c.question_id = chosen.questions[array_position(chosen.ids, c.id)]
 ),
 answers AS (
-    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id)
+    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id, number)
     SELECT new_response.id,
         CASE WHEN (SELECT n FROM chosen_valid) = (SELECT n FROM chosen) THEN q.id END,
-        a.c, a.t, a.d
+        a.c, a.t, a.d, a.n
     FROM new_response
     CROSS JOIN given a
     LEFT JOIN surveys_question q ON q.id = a.q AND q.survey_id = %(survey)s

@@ -68,6 +68,7 @@ def test_it_stores_nothing_that_identifies_the_respondent(client, survey):
         "question",
         "choice",
         "text",
+        "number",
         "district",
     ]
     # No row anywhere in the survey tables holds the address, the browser or a cookie.
