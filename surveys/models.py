@@ -52,9 +52,6 @@ class SurveyQuerySet(models.QuerySet):
         now = timezone.now()
         return self.filter(opens_at__lte=now, closes_at__gt=now)
 
-    def published_results(self):
-        return self.filter(results_published=True)
-
     def for_municipality(self, municipality):
         return self.filter(municipality=municipality)
 
