@@ -21,7 +21,7 @@ per kind:
 
 BENCH_OFF (comma-separated) takes a part out of the submission to price
 it: `rate` (the rate limit answers "not over"), `token` (the form token is
-taken as read), `plan` (every submission reuses one parsed submission).
+taken as read).
 """
 
 from __future__ import annotations
@@ -73,22 +73,11 @@ def _environ(kind: str, path: str, body: bytes, cookie: str) -> dict:
 
 def _take_out(parts: set[str]) -> None:
     from surveys import security
-    from surveys.forms import SubmissionPlan
 
     if "rate" in parts:
         security.rate_limit_exceeded = lambda request, survey: False
     if "token" in parts:
         security.token_read = lambda value, survey: security.Token(survey.pk, secrets.token_hex(32))
-    if "plan" in parts:
-        parse = SubmissionPlan.submission
-        parsed = {}
-
-        def once(self, data, **kwargs):
-            if id(self) not in parsed:
-                parsed[id(self)] = parse(self, data, **kwargs)
-            return parsed[id(self)]
-
-        SubmissionPlan.submission = once
 
 
 def serve(kind: str, requests: int) -> None:

@@ -1,14 +1,11 @@
 import logging
 import time
-from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse, QueryDict, RawPostDataException, UnreadablePostError
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.datastructures import MultiValueDict
 
 logger = logging.getLogger(__name__)
 
@@ -89,71 +86,6 @@ class RequestSizeLimitMiddleware:
         if length > self.limit:
             body = render_to_string("413.html")
             return HttpResponse(body, status=413)
-        return self.get_response(request)
-
-
-def parse_urlencoded(body: bytes) -> QueryDict | None:
-    """What `QueryDict(body, encoding="utf-8")` builds from a form's body,
-    built in a third of the time; None when the body has more fields than
-    DATA_UPLOAD_MAX_NUMBER_FIELDS (Django's own parsing then refuses it).
-
-    The same steps as Django's (urllib's parse_qsl with blank values kept,
-    then one list per name): a field without "=" is a name with an empty
-    value, empty fields are skipped, undecodable bytes read as ISO-8859-1
-    and bad escapes are replaced. Only names and values with an escape or a
-    "+" go through unquote_plus; the rest are already what it would return.
-    Django's QueryDict adds the fields one by one through its mutable-dict
-    checks, which for a survey's 43 fields cost more than the parsing.
-    tests/portal/test_urlencoded.py compares the two on generated bodies."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("iso-8859-1")
-    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-    if text and limit is not None and text.count("&") >= limit:
-        return None
-    lists: dict[str, list[str]] = {}
-    for field in text.split("&"):
-        if not field:
-            continue
-        name, _, value = field.partition("=")
-        if "%" in field or "+" in field:
-            name = unquote_plus(name)
-            value = unquote_plus(value)
-        values = lists.get(name)
-        if values is None:
-            lists[name] = [value]
-        else:
-            values.append(value)
-    data = QueryDict(encoding="utf-8")
-    # A QueryDict is a dict of lists (MultiValueDict), immutable to callers.
-    dict.update(data, lists)
-    return data
-
-
-class UrlencodedFormMiddleware:
-    """Parse a POSTed form (application/x-www-form-urlencoded, the only kind
-    the public pages send) with `parse_urlencoded` before the CSRF check
-    reads it. Anything else, and any body Django would refuse or could not
-    read (too large, too many fields, a charset other than UTF-8, a broken
-    connection), is left to Django's lazy parsing, which answers as before."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if (
-            request.method == "POST"
-            and request.content_type == "application/x-www-form-urlencoded"
-            and (request.encoding is None or request.encoding.lower() == "utf-8")
-        ):
-            try:
-                data = parse_urlencoded(request.body)
-            except (RequestDataTooBig, UnreadablePostError, RawPostDataException):
-                data = None
-            if data is not None:
-                # What HttpRequest._load_post_and_files sets for such a body.
-                request._post, request._files = data, MultiValueDict()
         return self.get_response(request)
 
 

@@ -25,10 +25,11 @@ class Role:
 
 
 def roles(user) -> tuple[Role, ...]:
-    """The user's memberships, loaded once per user object (one query)."""
+    """The user's memberships, loaded once per user object (one query) and
+    kept on it as `user.portal_roles`."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ()
-    cached = getattr(user, "_portal_roles", None)
+    cached = getattr(user, "portal_roles", None)
     if cached is not None:
         return cached
     rows = Membership.objects.filter(user=user).values_list(
@@ -44,7 +45,7 @@ def roles(user) -> tuple[Role, ...]:
         if municipality_id is not None:
             ids.add(municipality_id)
     result = tuple(Role(*key, frozenset(ids)) for key, ids in grouped.items())
-    user._portal_roles = result
+    user.portal_roles = result
     return result
 
 

@@ -98,8 +98,6 @@ MIDDLEWARE = [
     # Public pages from the cache before anything else runs (portal/page_cache.py);
     # the middleware above still applies to every hit.
     "portal.page_cache.PublicPageCacheMiddleware",
-    # A form's POST parsed before the CSRF check reads it (a survey has ~50 fields).
-    "portal.middleware.UrlencodedFormMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.SwedishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -20,8 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import scope
 from portal.admin import ScopedAdmin
-from surveys import exports, presentation, results, services
-from surveys.models import Answer, Choice, Question, QuestionGroup, Section, Survey
+from surveys import exports, presentation, results, retention, services
+from surveys.models import (
+    LANGUAGE_CODES,
+    LANGUAGES,
+    Answer,
+    Choice,
+    Question,
+    QuestionGroup,
+    Section,
+    Survey,
+)
 
 
 class ScopedInlineMixin:
@@ -126,7 +135,7 @@ class SurveyAdminForm(forms.ModelForm):
     )
     languages = forms.MultipleChoiceField(
         label=_("languages offered"),
-        choices=[("sv", "Svenska"), ("en", "English"), ("fi", "Suomi")],
+        choices=LANGUAGES,
         widget=forms.CheckboxSelectMultiple,
         initial=["sv"],
     )
@@ -150,7 +159,7 @@ class SurveyAdminForm(forms.ModelForm):
         value = list(self.cleaned_data["languages"])
         if "sv" not in value:
             raise ValidationError(_("Swedish is always offered."))
-        return [code for code in ("sv", "en", "fi") if code in value]
+        return [code for code in LANGUAGE_CODES if code in value]
 
 
 @admin.register(Survey)
@@ -318,7 +327,7 @@ class SurveyAdmin(ScopedAdmin):
                 }
                 for t in results.free_texts(survey)
             ],
-            "free_text_retention": services.retention_free_text_event(survey),
+            "free_text_retention": retention.retention_free_text_event(survey),
         }
         return TemplateResponse(request, "admin/surveys/survey/results.html", context)
 
@@ -428,6 +437,8 @@ class QuestionAdmin(ScopedAdmin):
         "texts",
         "required",
         "max_length",
+        "number_min",
+        "number_max",
     ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

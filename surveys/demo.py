@@ -10,7 +10,7 @@ from django.utils import timezone
 from portal.demo_utils import upsert
 from surveys import services
 from surveys.generate import generate_responses
-from surveys.models import Survey
+from surveys.models import LANGUAGE_CODES, Survey
 
 INTRO = (
     "Kommunen och polisen vill veta hur trygg du känner dig där du bor. Svaren används när vi "
@@ -52,7 +52,7 @@ def _survey(municipality, slug, defaults, *, responses, seed, improvement=0.0, s
 
 def load(*, stdout=None, context=None) -> dict:
     osthammar = context["municipalities"]["osthammar"]
-    common = {"intro": INTRO, "intro_texts": INTRO_TEXTS, "languages": ["sv", "en", "fi"]}
+    common = {"intro": INTRO, "intro_texts": INTRO_TEXTS, "languages": list(LANGUAGE_CODES)}
     surveys = {}
     surveys["osthammar-2020"] = _survey(
         osthammar,

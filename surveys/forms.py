@@ -8,16 +8,14 @@ given in the language the resident answers in (sv, en or fi).
 
 from __future__ import annotations
 
-import re
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout
 from django import forms
-from django.utils.datastructures import MultiValueDict
 from django.utils.html import escape, format_html
 
+from surveys import kinds
 from surveys.models import Question, Survey
-from surveys.services import AnswerData, Submission
+from surveys.services import Submission
 
 # Texts of the survey form itself, in the languages a survey can be offered
 # in (the site's interface speaks sv/en; a survey also speaks Finnish).
@@ -39,6 +37,8 @@ FORM_TEXTS = {
         "place_district": "Område",
         "place_text": "Beskriv platsen (skriv inga namn på personer)",
         "place_needs_district": "Välj vilket område platsen ligger i.",
+        "not_whole_number": "Svara med ett heltal, t.ex. 3.",
+        "out_of_range": "Svara med ett tal från %(min)d till %(max)d.",
         "code": "Kod från inbjudan",
         "code_help": "Koden står i brevet du fått, t.ex. ABCDE-FGHJK.",
         "code_unknown": "Koden är okänd eller har redan använts. Kontrollera att du skrivit den rätt.",
@@ -62,6 +62,8 @@ FORM_TEXTS = {
         "place_district": "Area",
         "place_text": "Describe the place (do not write names of people)",
         "place_needs_district": "Choose the area the place is in.",
+        "not_whole_number": "Answer with a whole number, e.g. 3.",
+        "out_of_range": "Answer with a number from %(min)d to %(max)d.",
         "code": "Code from your invitation",
         "code_help": "The code is in the letter you received, e.g. ABCDE-FGHJK.",
         "code_unknown": "The code is unknown or has already been used. Check that you typed it correctly.",
@@ -85,6 +87,8 @@ FORM_TEXTS = {
         "place_district": "Alue",
         "place_text": "Kuvaile paikka (älä kirjoita ihmisten nimiä)",
         "place_needs_district": "Valitse alue, jolla paikka sijaitsee.",
+        "not_whole_number": "Vastaa kokonaisluvulla, esim. 3.",
+        "out_of_range": "Vastaa luvulla väliltä %(min)d–%(max)d.",
         "code": "Kutsukirjeen koodi",
         "code_help": "Koodi on saamassasi kirjeessä, esim. ABCDE-FGHJK.",
         "code_unknown": "Koodia ei tunneta tai se on jo käytetty. Tarkista, että kirjoitit sen oikein.",
@@ -147,63 +151,12 @@ class SurveyForm(forms.Form):
                 error_messages={"required": t["required"], "max_length": t["code_unknown"]},
                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
             )
-        messages = {
-            "required": t["required"],
-            "invalid_choice": t["invalid_choice"],
-            "invalid_list": t["invalid_choice"],
-        }
+        # Each question's fields, as its kind gives them (surveys/kinds.py).
+        self.question_fields: dict[int, list[str]] = {}
         for q in questions:
-            name = f"q_{q.key}"
-            label = q.text(language)
-            if q.kind == Question.Kind.SINGLE:
-                self.fields[name] = forms.ChoiceField(
-                    label=label,
-                    required=q.required,
-                    choices=[(str(c.pk), c.text(language)) for c in q.choices.all()],
-                    widget=forms.RadioSelect,
-                    error_messages=messages,
-                )
-            elif q.kind == Question.Kind.MULTIPLE:
-                self.fields[name] = forms.MultipleChoiceField(
-                    label=label,
-                    required=q.required,
-                    choices=[(str(c.pk), c.text(language)) for c in q.choices.all()],
-                    widget=forms.CheckboxSelectMultiple,
-                    error_messages=messages,
-                )
-                for c in q.choices.all():
-                    if c.allows_text:
-                        self.fields[f"{name}__{c.key}"] = forms.CharField(
-                            label=t["other_label"] % {"choice": c.text(language).rstrip(" ….")},
-                            required=False,
-                            max_length=q.max_length,
-                            error_messages={"max_length": t["too_long"] % {"limit": q.max_length}},
-                        )
-            elif q.kind == Question.Kind.TEXT:
-                self.fields[name] = forms.CharField(
-                    label=label,
-                    required=q.required,
-                    max_length=q.max_length,
-                    widget=forms.Textarea(attrs={"rows": 4}),
-                    error_messages={
-                        "required": t["required"],
-                        "max_length": t["too_long"] % {"limit": q.max_length},
-                    },
-                )
-            elif q.kind == Question.Kind.PLACE:
-                self.fields[name] = forms.ChoiceField(
-                    label=f"{label} – {t['place_district']}",
-                    required=q.required,
-                    choices=[("", "–"), *[(k, d.name) for k, d in self.districts.items()]],
-                    error_messages=messages,
-                )
-                self.fields[f"{name}__text"] = forms.CharField(
-                    label=t["place_text"],
-                    required=False,
-                    max_length=q.max_length,
-                    widget=forms.Textarea(attrs={"rows": 3}),
-                    error_messages={"max_length": t["too_long"] % {"limit": q.max_length}},
-                )
+            fields = kinds.of(q).form_fields(q, self)
+            self.fields.update(fields)
+            self.question_fields[q.pk] = list(fields)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -233,7 +186,7 @@ class SurveyForm(forms.Form):
             ]
             current_group = None
             for q in questions:
-                fields = self._question_fields(q)
+                fields = self.question_fields[q.pk]
                 if q.group_id:
                     if current_group is None or current_group.legend_key != q.group_id:
                         current_group = Fieldset(
@@ -254,15 +207,6 @@ class SurveyForm(forms.Form):
             )
         return Layout(*items)
 
-    def _question_fields(self, q: Question) -> list[str]:
-        name = f"q_{q.key}"
-        names = [name]
-        if q.kind == Question.Kind.MULTIPLE:
-            names += [f"{name}__{c.key}" for c in q.choices.all() if c.allows_text]
-        elif q.kind == Question.Kind.PLACE:
-            names.append(f"{name}__text")
-        return names
-
     # --- validation ---------------------------------------------------
 
     def clean_website(self):
@@ -280,47 +224,13 @@ class SurveyForm(forms.Form):
                 except forms.ValidationError as exc:
                     self.add_error(name, exc)
         for q in self.questions:
-            name = f"q_{q.key}"
-            if q.kind == Question.Kind.MULTIPLE:
-                # A box sent twice (a crafted request) is one answer.
-                if cleaned.get(name):
-                    cleaned[name] = list(dict.fromkeys(cleaned[name]))
-                chosen = set(cleaned.get(name) or [])
-                for c in q.choices.all():
-                    other = f"{name}__{c.key}"
-                    if c.allows_text and str(c.pk) in chosen and not cleaned.get(other):
-                        self.add_error(
-                            other, t["other_text"] % {"choice": c.text(self.language).rstrip(" ….")}
-                        )
-            elif (
-                q.kind == Question.Kind.PLACE
-                and cleaned.get(f"{name}__text")
-                and not cleaned.get(name)
-            ):
-                self.add_error(name, t["place_needs_district"])
+            kinds.of(q).clean(q, self, cleaned)
         return cleaned
 
     def submission(self) -> Submission:
         """The validated answers, ready for services.response_submit."""
         data = self.cleaned_data
-        answers: list[AnswerData] = []
-        for q in self.questions:
-            name = f"q_{q.key}"
-            value = data.get(name)
-            if q.kind == Question.Kind.SINGLE and value:
-                answers.append(AnswerData(q.pk, choice_id=int(value)))
-            elif q.kind == Question.Kind.MULTIPLE and value:
-                by_id = {str(c.pk): c for c in q.choices.all()}
-                for choice_id in value:
-                    c = by_id[choice_id]
-                    text = data.get(f"{name}__{c.key}") if c.allows_text else None
-                    answers.append(AnswerData(q.pk, choice_id=c.pk, text=text or None))
-            elif q.kind == Question.Kind.TEXT and value:
-                answers.append(AnswerData(q.pk, text=value))
-            elif q.kind == Question.Kind.PLACE and value:
-                answers.append(
-                    AnswerData(q.pk, district_id=int(value), text=data.get(f"{name}__text") or None)
-                )
+        answers = [a for q in self.questions for a in kinds.of(q).answers(q, data)]
         return Submission(language=self.language, answers=answers, code=data.get("code", ""))
 
 
@@ -340,182 +250,3 @@ def initial_from_data(form: SurveyForm, data) -> dict:
             value = value[: getattr(field, "max_length", None) or 2000]
         initial[name] = value
     return initial
-
-
-# --- the fast path for plainly valid submissions ----------------------------
-
-# What _clean_text refuses: control characters other than tab, newline and
-# carriage return (NUL included, which Django's CharField also refuses), and
-# lone surrogates.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-_SINGLE, _MULTIPLE, _TEXT, _PLACE = "single", "multiple", "text", "place"
-
-
-def _plain_text(values: list | None, max_length: int | None) -> str | None:
-    """A CharField's cleaned value (stripped, "" when absent), or None
-    when the form would refuse it or might read it differently: more than
-    one value, too long after stripping, forbidden characters."""
-    if values is None:
-        return ""
-    if len(values) != 1 or type(values[0]) is not str:
-        return None
-    value = values[0].strip()
-    if max_length is not None and len(value) > max_length:
-        return None
-    if _BAD_CHARS.search(value):
-        return None
-    return value
-
-
-class SubmissionPlan:
-    """A survey structure's form, reduced to what validating a POST needs.
-
-    Built once per cached structure (surveys.views._structure). `submission`
-    returns what `SurveyForm(data).submission()` returns after a successful
-    `is_valid()`, or None whenever the data is not plainly valid – then the
-    caller builds the full form, which gives the resident its messages. It
-    must never return a Submission the form would refuse or build
-    differently; when in doubt it returns None. An answer that is only a
-    choice is built once, with the plan, and shared by every submission
-    that picks it (AnswerData is frozen).
-    """
-
-    __slots__ = ("_steps", "_usable", "known_names")
-
-    def __init__(self, questions: list[Question], districts):
-        names: list[str] = []
-        steps: list[tuple] = []
-        district_ids = {str(d.pk): d.pk for d in districts}
-        for q in questions:
-            name = f"q_{q.key}"
-            names.append(name)
-            if q.kind == Question.Kind.SINGLE:
-                ids = {str(c.pk): AnswerData(q.pk, choice_id=c.pk) for c in q.choices.all()}
-                steps.append((_SINGLE, q.pk, name, q.required, ids))
-            elif q.kind == Question.Kind.MULTIPLE:
-                ids = {}
-                others = {}
-                for c in q.choices.all():
-                    if c.allows_text:
-                        # "Other, namely": the answer carries the resident's text.
-                        other = f"{name}__{c.key}"
-                        others[other] = q.max_length
-                        names.append(other)
-                        ids[str(c.pk)] = (c.pk, other)
-                    else:
-                        ids[str(c.pk)] = (AnswerData(q.pk, choice_id=c.pk), None)
-                steps.append((_MULTIPLE, q.pk, name, q.required, ids, tuple(others.items())))
-            elif q.kind == Question.Kind.TEXT:
-                steps.append((_TEXT, q.pk, name, q.required, q.max_length))
-            elif q.kind == Question.Kind.PLACE:
-                text = f"{name}__text"
-                names.append(text)
-                steps.append((_PLACE, q.pk, name, q.required, district_ids, text, q.max_length))
-        self.known_names = frozenset(names) | CONTROL_FIELDS
-        self._steps = tuple(steps)
-        # Two fields of one name (keys that collide, e.g. a question
-        # "x__text" beside a place question "x"): the form keeps one of
-        # them; leave such surveys to the form.
-        self._usable = len(set(names)) == len(names) and not CONTROL_FIELDS & set(names)
-
-    def submission(self, data, *, language: str, invitation: bool) -> Submission | None:
-        if not self._usable or not isinstance(data, MultiValueDict):
-            return None
-        lists = dict(data.lists())
-        if not lists.keys() <= self.known_names:
-            return None
-        if (
-            _plain_text(lists.get("token"), None) is None
-            or _plain_text(lists.get("form_language"), None) is None
-            or _plain_text(lists.get("website"), None) != ""
-        ):
-            return None
-        code = ""
-        if invitation:
-            code = _plain_text(lists.get("code"), 40)
-            if not code:
-                return None
-        answers: list[AnswerData] = []
-        append = answers.append
-        get = lists.get
-        for step in self._steps:
-            kind = step[0]
-            values = get(step[2])
-            if kind == _SINGLE:
-                # Most questions: one choice. In as few steps as it takes,
-                # each outcome as below for a place question's value.
-                if values is None:
-                    if step[3]:
-                        return None
-                    continue
-                if len(values) != 1:
-                    return None
-                value = values[0]
-                if type(value) is not str:
-                    return None
-                answer = step[4].get(value)
-                if answer is not None:
-                    append(answer)
-                    continue
-                if value or step[3]:  # not a choice of the question, or required
-                    return None
-                continue
-            question_id, required = step[1], step[3]
-            if kind == _PLACE:
-                if values is None:
-                    value = ""
-                elif len(values) == 1 and type(values[0]) is str:
-                    value = values[0]
-                else:
-                    return None
-                text = _plain_text(get(step[5]), step[6])
-                if text is None:
-                    return None
-                if not value:
-                    if required or text:
-                        return None
-                    continue
-                district_id = step[4].get(value)
-                if district_id is None:
-                    return None
-                append(AnswerData(question_id, district_id=district_id, text=text or None))
-            elif kind == _TEXT:
-                text = _plain_text(values, step[4])
-                if text is None:
-                    return None
-                if not text:
-                    if required:
-                        return None
-                    continue
-                append(AnswerData(question_id, text=text))
-            else:
-                texts = {}
-                for other, max_length in step[5]:
-                    text = _plain_text(get(other), max_length)
-                    if text is None:
-                        return None
-                    texts[other] = text
-                if not values:
-                    if required:
-                        return None
-                    continue
-                ids = step[4]
-                seen = set()
-                for value in values:
-                    # A box ticked twice (never browser-sent): left to the
-                    # form, which counts it once.
-                    if type(value) is not str or value in seen:
-                        return None
-                    seen.add(value)
-                    picked = ids.get(value)
-                    if picked is None:
-                        return None
-                    if picked[1] is None:
-                        append(picked[0])
-                    else:
-                        choice_id, other = picked
-                        text = texts[other]
-                        if not text:
-                            return None
-                        append(AnswerData(question_id, choice_id=choice_id, text=text))
-        return Submission(language=language, answers=answers, code=code)

@@ -53,9 +53,6 @@ class SurveyQuerySet(models.QuerySet):
         now = timezone.now()
         return self.filter(opens_at__lte=now, closes_at__gt=now)
 
-    def published_results(self):
-        return self.filter(results_published=True)
-
     def for_municipality(self, municipality):
         return self.filter(municipality=municipality)
 
@@ -245,6 +242,7 @@ class Question(models.Model):
         MULTIPLE = "multiple", _("multiple choice")
         TEXT = "text", _("free text")
         PLACE = "place", _("place (district and description)")
+        NUMBER = "number", _("whole number")
 
     survey = models.ForeignKey(
         Survey, on_delete=models.CASCADE, related_name="questions", verbose_name=_("survey")
@@ -278,6 +276,12 @@ class Question(models.Model):
     max_length = models.PositiveSmallIntegerField(
         _("longest answer (characters)"), default=1000, help_text=_("For free text and places.")
     )
+    number_min = models.IntegerField(
+        _("smallest answer"), null=True, blank=True, help_text=_("For whole numbers.")
+    )
+    number_max = models.IntegerField(
+        _("largest answer"), null=True, blank=True, help_text=_("For whole numbers.")
+    )
 
     history = HistoricalRecords()
     objects = QuestionQuerySet.as_manager()
@@ -298,7 +302,10 @@ class Question(models.Model):
 
     @property
     def has_choices(self) -> bool:
-        return self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE)
+        from surveys import kinds
+
+        kind = kinds.KINDS.get(self.kind)
+        return kind is not None and kind.has_choices
 
     def clean(self):
         errors = {}
@@ -308,6 +315,10 @@ class Question(models.Model):
             errors["group"] = _("The group belongs to another survey.")
         if self.max_length and self.max_length > TEXT_MAX_LENGTH:
             errors["max_length"] = _("At most %(n)d characters.") % {"n": TEXT_MAX_LENGTH}
+        from surveys import kinds
+
+        if self.kind in kinds.KINDS:
+            kinds.of(self).check_question(self, errors)
         if self.pk:
             old = Question.objects.filter(pk=self.pk).values("key", "kind").first()
             if old and Answer.objects.filter(question_id=self.pk).exists():
@@ -454,6 +465,7 @@ class Answer(models.Model):
         db_constraint=False,
     )
     text = models.CharField(_("text"), max_length=TEXT_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001 - NULL: no text given
+    number = models.IntegerField(_("number"), null=True, blank=True)
     district = models.ForeignKey(
         District,
         on_delete=models.PROTECT,

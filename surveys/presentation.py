@@ -15,6 +15,12 @@ def percent(value: float | None) -> str:
     return "–" if value is None else number_format(round(value * 100, 1), 1)
 
 
+def _number(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return number_format(int(value) if value == int(value) else value, 1)
+
+
 def chart(result: QuestionResult, language: str = "sv") -> dict:
     rows = []
     for i, c in enumerate(result.choices):
@@ -35,6 +41,7 @@ def chart(result: QuestionResult, language: str = "sv") -> dict:
         "question": {"key": result.question.key, "text_sv": result.question.text(language)},
         "n": result.n,
         "hidden_n": result.hidden_n,
+        "median": _number(result.median),
         "choices": rows,
         "chart_height": max(len(rows) * ROW_HEIGHT, ROW_HEIGHT),
     }

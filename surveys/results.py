@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, Q, Subquery
 
+from surveys import kinds
 from surveys.models import Answer, Choice, Question, Response, Survey
 
 MIN_CELL = 5
@@ -217,6 +218,7 @@ class QuestionResult:
     n: int
     choices: list[ChoiceResult] = field(default_factory=list)
     hidden_n: bool = False
+    median: float | None = None
 
 
 def questions_of(survey: Survey) -> list[Question]:
@@ -242,42 +244,34 @@ _ANSWERED_SQL = """
 
 
 def overall(survey: Survey, *, public: bool = False, questions=None) -> list[QuestionResult]:
-    """Counts and shares per choice question (free text is never counted
-    here). Four queries: questions, choices, choice counts, respondents per
-    question. `public=True` hides counts under 5 (with complementary
-    suppression within the question)."""
+    """Each counted question's result, as its kind computes it from the
+    counts of its answers (free text is never counted). Four queries for
+    choice questions (questions, choices, counts, respondents per question),
+    one more for each other counted field. `public=True` hides counts under
+    5 (with complementary suppression within the question)."""
     questions = questions if questions is not None else questions_of(survey)
-    ids = [q.pk for q in questions if q.has_choices]
-    counts = {
-        (row["question_id"], row["choice_id"]): row["n"]
-        for row in Answer.objects.filter(question_id__in=ids, choice__isnull=False)
-        .values("question_id", "choice_id")
-        .annotate(n=Count("*"))  # not Count("id"): the index holds no id
-        .order_by()
-    }
+    counted = [q for q in questions if kinds.of(q).tally_field]
+    by_field: dict[str, list[int]] = {}
+    for q in counted:
+        by_field.setdefault(kinds.of(q).tally_field, []).append(q.pk)
+    counts: dict[int, dict] = {}
+    for name, ids in by_field.items():
+        for question_id, value, n in (
+            Answer.objects.filter(question_id__in=ids, **{f"{name}__isnull": False})
+            .values_list("question_id", name)
+            .annotate(n=Count("*"))  # not Count("id"): the index holds no id
+            .order_by()
+        ):
+            counts.setdefault(question_id, {})[value] = n
     params = {}
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWERED_SQL.format(_named(params, "q", ids)), params)
+        cursor.execute(_ANSWERED_SQL.format(_named(params, "q", [q.pk for q in counted])), params)
         answered = dict(cursor.fetchall())
     results = []
-    for q in questions:
-        if not q.has_choices:
-            continue
-        n = answered.get(q.pk, 0)
-        choices = list(q.choices.all())
-        values = [counts.get((q.pk, c.pk), 0) for c in choices]
-        hidden = suppress([values], row_totals=[n])[0] if public else [False] * (len(values) + 1)
-        results.append(
-            QuestionResult(
-                question=q,
-                n=n,
-                hidden_n=hidden[-1],
-                choices=[
-                    ChoiceResult(c, v, (v / n if n else None), hidden[i])
-                    for i, (c, v) in enumerate(zip(choices, values, strict=True))
-                ],
-            )
-        )
+    for q in counted:
+        result = kinds.of(q).result(q, counts.get(q.pk, {}), answered.get(q.pk, 0), public=public)
+        if result is not None:
+            results.append(result)
     return results
 
 

@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache, caches
 from django.utils.crypto import salted_hmac
-from django.utils.encoding import force_bytes
 
 from portal.cache import RedisCache
 from portal.security import client_ip
@@ -40,35 +39,14 @@ class Token:
     nonce_digest: str
 
 
-class _TokenSigner(signing.TimestampSigner):
-    """Django's signer for the form token (`signing.dumps`/`loads` with
-    TOKEN_SALT: the same format, the same checks), each key's HMAC keyed
-    once per process. `signing.loads` builds a signer (settings read, a
-    regular expression) and derives the HMAC key (a SHA-256) on every call,
-    on every survey submission."""
-
-    def __init__(self, key: str, fallback_keys: tuple):
-        super().__init__(key=key, fallback_keys=fallback_keys, salt=TOKEN_SALT)
-        key_salt = f"{self.salt}signer".encode()
-        self._macs = {
-            key: hmac.new(
-                hashlib.sha256(key_salt + force_bytes(key)).digest(),
-                digestmod=hashlib.sha256,
-            )
-            for key in (self.key, *self.fallback_keys)
-        }
-
-    def signature(self, value, key=None):
-        mac = self._macs[key or self.key].copy()
-        mac.update(force_bytes(value))
-        return signing.b64_encode(mac.digest()).decode()
+@functools.cache
+def _token_signer(key: str, fallback_keys: tuple) -> signing.TimestampSigner:
+    # Django's `signing.dumps`/`loads` format with TOKEN_SALT; one signer
+    # per set of keys, so a changed setting gets a new one.
+    return signing.TimestampSigner(key=key, fallback_keys=fallback_keys, salt=TOKEN_SALT)
 
 
-# One signer per set of keys: a changed setting gets a new one.
-_token_signer = functools.cache(_TokenSigner)
-
-
-def _signer() -> _TokenSigner:
+def _signer() -> signing.TimestampSigner:
     return _token_signer(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 
@@ -174,7 +152,7 @@ def _count(key: str, window: int) -> int:
 
 def _count_on_redis(backend: RedisCache, key: str, window: int) -> int:
     full_key = backend.make_key(key)  # ours: "surveys:rl:" and hex, nothing to validate
-    client = backend._cache.get_client(full_key, write=True)
+    client = backend._cache.get_client(full_key, write=True)  # noqa: SLF001 - being rewritten (proxy)
     global _count_script
     if _count_script is None:
         _count_script = client.register_script(_COUNT_SCRIPT)
@@ -226,7 +204,7 @@ def _count_on_connection(pool, key: str, window: int) -> int | None:
         seconds,
     )
     try:
-        sock = connection._sock
+        sock = connection._sock  # noqa: SLF001 - being rewritten (proxy)
         if sock is None:
             raise ConnectionResetError("not connected")
         sock.sendall(command)

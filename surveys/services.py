@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
@@ -40,19 +38,25 @@ class SubmissionRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AnswerData:
-    """One answer to save. Frozen: the submission plan (forms.SubmissionPlan)
-    hands the same object to every submission that picks the same choice."""
+    """One answer to save (a question kind makes it, surveys/kinds.py)."""
 
     question_id: int
     choice_id: int | None = None
     text: str | None = None
     district_id: int | None = None
+    number: int | None = None
     # The answer as an element of the save statement's JSON parameter,
     # encoded once per object instead of on every submission.
     json_text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        fields = {"q": self.question_id, "c": self.choice_id, "t": self.text, "d": self.district_id}
+        fields = {
+            "q": self.question_id,
+            "c": self.choice_id,
+            "t": self.text,
+            "d": self.district_id,
+            "n": self.number,
+        }
         object.__setattr__(self, "json_text", json.dumps(fields))
 
 
@@ -143,6 +147,8 @@ def survey_copy_questions(*, source: Survey, target: Survey) -> Survey:
             texts=q.texts,
             required=q.required,
             max_length=q.max_length,
+            number_min=q.number_min,
+            number_max=q.number_max,
         )
         choices += [
             Choice(
@@ -219,6 +225,7 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
                 choice_id=a.choice_id,
                 text=a.text,
                 district_id=a.district_id,
+                number=a.number,
             )
             for a in submission.answers
         ]
@@ -277,7 +284,7 @@ new_response AS (
     RETURNING id
 ),
 given AS MATERIALIZED (
-    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint)
+    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint, n integer)
 ),
 chosen AS (
     SELECT array_agg(a.c) AS ids, array_agg(a.q) AS questions, count(*) AS n
@@ -289,10 +296,10 @@ chosen_valid AS (
     WHERE c.question_id = chosen.questions[array_position(chosen.ids, c.id)]
 ),
 answers AS (
-    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id)
+    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id, number)
     SELECT new_response.id,
         CASE WHEN (SELECT n FROM chosen_valid) = (SELECT n FROM chosen) THEN q.id END,
-        a.c, a.t, a.d
+        a.c, a.t, a.d, a.n
     FROM new_response
     CROSS JOIN given a
     LEFT JOIN surveys_question q ON q.id = a.q AND q.survey_id = %(survey)s
@@ -355,203 +362,3 @@ def invitations_generate(*, survey: Survey, count: int) -> list[str]:
             codes.append(code)
     Invitation.objects.bulk_create([Invitation(survey=survey, code_hash=h) for h in hashes])
     return codes
-
-
-def invitations_purge(*, days: int | None = None, now=None) -> tuple[int, int]:
-    """Delete invitation codes and submission nonces of surveys that closed
-    more than `days` days ago, or, when `days` is None, each municipality's
-    own `invitation_retention_days`. Free-text answers are left alone (see
-    `retention_apply`). Safe to run any number of times.
-    Returns (codes deleted, nonces deleted)."""
-    results = retention_apply(now=now, invitation_days=days, free_texts=False)
-    return sum(r.invitations for r in results), sum(r.nonces for r in results)
-
-
-# --- retention (gallring) ------------------------------------------------------
-#
-# Per municipality (portal.Municipality): invitation codes and submission
-# nonces are deleted `invitation_retention_days` after a survey closes; free
-# text is deleted `free_text_retention_days` after closing, and only when a
-# retention decision is recorded (survey answers are public records).
-#
-# What "free text" means here, and why results stay the same:
-# - an answer to a free-text question is a row holding nothing but the text:
-#   the row is deleted (no result counts answers to free-text questions);
-# - the text of an "Annat, nämligen …" choice and the description of a place
-#   are blanked (set to NULL): the row keeps the choice or the district, so
-#   every count, breakdown and the NTU headline stay exactly as they were.
-
-
-@dataclass
-class RetentionResult:
-    """What retention removed (or, in a dry run, would remove) from one survey."""
-
-    survey: Survey
-    invitations: int = 0
-    nonces: int = 0
-    free_texts_deleted: int = 0
-    texts_blanked: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.invitations + self.nonces + self.free_texts_deleted + self.texts_blanked
-
-    def as_details(self) -> dict:
-        return {
-            "invitations": self.invitations,
-            "nonces": self.nonces,
-            "free_texts_deleted": self.free_texts_deleted,
-            "texts_blanked": self.texts_blanked,
-        }
-
-
-def retention_cutoffs(municipality, now, *, invitation_days: int | None = None):
-    """(invitation cutoff, free-text cutoff or None): surveys that closed
-    before a cutoff are due for that part of retention."""
-    days = municipality.invitation_retention_days if invitation_days is None else invitation_days
-    codes = now - timedelta(days=days)
-    texts = None
-    if municipality.free_text_retention_days is not None and municipality.retention_decision:
-        texts = now - timedelta(days=municipality.free_text_retention_days)
-    return codes, texts
-
-
-def _free_text_answers(survey: Survey):
-    return Answer.objects.filter(question__survey=survey, question__kind=Question.Kind.TEXT)
-
-
-def _texts_to_blank(survey: Survey):
-    return Answer.objects.filter(question__survey=survey, text__isnull=False).exclude(
-        question__kind=Question.Kind.TEXT
-    )
-
-
-@transaction.atomic
-def survey_apply_retention(
-    *,
-    survey: Survey,
-    now=None,
-    dry_run: bool = False,
-    invitation_days: int | None = None,
-    free_texts: bool = True,
-) -> RetentionResult:
-    """Apply the municipality's retention to one survey, in one transaction:
-    bulk DELETE/UPDATE statements, never row by row. `dry_run` only counts.
-    Records an audit event when something was removed."""
-    now = now or timezone.now()
-    result = RetentionResult(survey=survey)
-    codes_cutoff, texts_cutoff = retention_cutoffs(
-        survey.municipality, now, invitation_days=invitation_days
-    )
-    if not dry_run:
-        # Two runs at once (cron overlapping a manual run) take turns here.
-        list(Survey.objects.select_for_update().filter(pk=survey.pk).values_list("pk"))
-    if survey.closes_at < codes_cutoff:
-        invitations = Invitation.objects.filter(survey=survey)
-        nonces = SubmissionNonce.objects.filter(survey=survey)
-        if dry_run:
-            result.invitations, result.nonces = invitations.count(), nonces.count()
-        else:
-            result.invitations, _ = invitations.delete()
-            result.nonces, _ = nonces.delete()
-    if free_texts and texts_cutoff is not None and survey.closes_at < texts_cutoff:
-        if dry_run:
-            result.free_texts_deleted = _free_text_answers(survey).count()
-            result.texts_blanked = _texts_to_blank(survey).count()
-        else:
-            result.free_texts_deleted, _ = _free_text_answers(survey).delete()
-            result.texts_blanked = _texts_to_blank(survey).update(text=None)
-    if result.total and not dry_run:
-        from portal.audit import Action, log_event
-
-        log_event(
-            actor=None,
-            action=Action.RETENTION,
-            obj=survey,
-            **result.as_details(),
-            retention_decision=survey.municipality.retention_decision,
-        )
-    return result
-
-
-def retention_due(
-    *, now, invitation_days: int | None = None, free_texts: bool = True, municipalities=None
-):
-    """The closed surveys that still hold something retention removes, in
-    two queries whatever the number of municipalities and surveys: the
-    municipalities, then the surveys (with EXISTS tests)."""
-    from portal.models import Municipality
-
-    municipalities = list(
-        municipalities if municipalities is not None else Municipality.objects.all()
-    )
-    codes_q, texts_q = Q(pk__in=[]), Q(pk__in=[])
-    for m in municipalities:
-        codes_cutoff, texts_cutoff = retention_cutoffs(m, now, invitation_days=invitation_days)
-        codes_q |= Q(municipality_id=m.pk, closes_at__lt=codes_cutoff)
-        if free_texts and texts_cutoff is not None:
-            texts_q |= Q(municipality_id=m.pk, closes_at__lt=texts_cutoff)
-    has_codes = Exists(Invitation.objects.filter(survey=OuterRef("pk"))) | Exists(
-        SubmissionNonce.objects.filter(survey=OuterRef("pk"))
-    )
-    has_texts = Exists(
-        Answer.objects.filter(question__survey=OuterRef("pk"), question__kind=Question.Kind.TEXT)
-    ) | Exists(
-        Answer.objects.filter(question__survey=OuterRef("pk"), text__isnull=False).exclude(
-            question__kind=Question.Kind.TEXT
-        )
-    )
-    by_pk = {m.pk: m for m in municipalities}
-    surveys = list(
-        Survey.objects.filter((codes_q & has_codes) | (texts_q & has_texts)).order_by(
-            "municipality__name", "closes_at", "pk"
-        )
-    )
-    for survey in surveys:
-        survey.municipality = by_pk[survey.municipality_id]
-    return surveys
-
-
-def retention_apply(
-    *,
-    now=None,
-    dry_run: bool = False,
-    invitation_days: int | None = None,
-    free_texts: bool = True,
-    municipalities=None,
-) -> list[RetentionResult]:
-    """Apply retention to every survey that is due, one transaction per
-    survey. Safe to run any number of times: a second run finds nothing.
-    `invitation_days` overrides every municipality's setting for codes
-    (the `purge_invitations --days` option); `free_texts=False` leaves free
-    text alone."""
-    now = now or timezone.now()
-    return [
-        survey_apply_retention(
-            survey=survey,
-            now=now,
-            dry_run=dry_run,
-            invitation_days=invitation_days,
-            free_texts=free_texts,
-        )
-        for survey in retention_due(
-            now=now,
-            invitation_days=invitation_days,
-            free_texts=free_texts,
-            municipalities=municipalities,
-        )
-    ]
-
-
-def retention_free_text_event(survey: Survey):
-    """The latest retention that removed free text from `survey` (an
-    AuditEvent), or None: the results page says the texts were removed
-    and under which decision. One query."""
-    from portal.audit import Action, AuditEvent
-
-    return (
-        AuditEvent.objects.for_object(survey)
-        .filter(action=Action.RETENTION)
-        .filter(Q(details__free_texts_deleted__gt=0) | Q(details__texts_blanked__gt=0))
-        .first()
-    )

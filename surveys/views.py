@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal import page_cache, scope
-from portal.http import never_cache
-from portal.memo import ProcessMemo
+from portal import scope
 from portal.page_cache import cached_public_page
 from surveys import presentation, results, security, services
-from surveys.forms import SubmissionPlan, SurveyForm, initial_from_data
+from surveys.forms import SurveyForm, initial_from_data
 from surveys.models import LANGUAGE_CODES, Survey
 
 
@@ -30,76 +26,14 @@ def _language(survey: Survey, value: str | None) -> str:
     return value if value in LANGUAGE_CODES and value in offered else "sv"
 
 
-class Structure(NamedTuple):
-    questions: list
-    districts: list
-    plan: SubmissionPlan
-
-
-# This process' copies, used only while the municipality's content version
-# (bumped by every admin change) is the one they were read under, and for a
-# minute at most (a change made outside the admin shows within that time).
-_STRUCTURES = ProcessMemo(32, seconds=60)
-_SURVEYS = ProcessMemo(32, seconds=60)
-
-
-def _form_survey(
-    municipality: str, slug: str, current: tuple | None = None
-) -> tuple[Survey, tuple]:
-    """The survey behind a form and the content versions it was read
-    under, the current ones unless given. A burst of submissions
-    reads the survey from the database once a minute per process, not once
-    per submission."""
-    if current is None:
-        current = page_cache.versions(municipality)
-    if not page_cache.known(current):  # the cache is away: nothing is reused
-        return _get_survey(municipality, slug), current
-    key = (municipality, slug, current)
-    survey = _SURVEYS.get(key)
-    if survey is None:
-        survey = _get_survey(municipality, slug)
-        _SURVEYS.put(key, survey)
-    return survey, current
-
-
-def _structure(survey, current: tuple | None = None) -> Structure:
-    """The survey's questions (with choices), the municipality's districts
-    and the plan that validates a plain submission without the full form.
-    The questions and districts are kept in the shared cache under the
-    municipality's page version, which every admin change bumps, so a burst
-    of submissions does not rebuild hundreds of model objects from the
-    database each time."""
-    current = current or page_cache.versions(survey.municipality.slug)
-    if not page_cache.known(current):  # the cache is away: nothing is reused
-        return _built_structure(_read_structure(survey))
-    site, municipality = current
-    key = f"surveys:structure:{survey.pk}:{site}:{municipality}"
-    # The versions come from the shared cache, so this process' copy is used
-    # only while it is current; it saves unpickling (and building the plan)
-    # on every submission.
-    structure = _STRUCTURES.get(key)
-    if structure is not None:
-        return structure
-    shared = cache.get(key)
-    if shared is None:
-        shared = _read_structure(survey)
-        cache.set(key, shared, 3600)
-    structure = _built_structure(shared)
-    _STRUCTURES.put(key, structure)
-    return structure
-
-
-def _read_structure(survey) -> tuple[list, list]:
+def _structure(survey) -> tuple[list, list]:
+    """The survey's questions (with their choices) and the municipality's
+    districts: three queries, read fresh for every form and submission."""
     return list(survey.questions.in_form_order()), list(survey.municipality.districts.all())
 
 
-def _built_structure(shared: tuple[list, list]) -> Structure:
-    questions, districts = shared
-    return Structure(questions, districts, SubmissionPlan(questions, districts))
-
-
-def _build_form(survey, language, structure: Structure, *, data=None, initial=None):
-    questions, districts, _ = structure
+def _build_form(survey, language, structure, *, data=None, initial=None):
+    questions, districts = structure
     return SurveyForm(
         data,
         initial=initial,
@@ -134,13 +68,12 @@ def _refuse(request, survey, reason: str, status: int):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_form(request, municipality, slug):
+    survey = _get_survey(municipality, slug)
     if request.method == "POST" and not _is_language_switch(request.POST):
-        return _submission(request, municipality, slug)
-
-    survey, current = _form_survey(municipality, slug)
+        return _submission(request, survey)
     if survey.state() != "open":
         return _not_open(request, survey)
-    structure = _structure(survey, current)
+    structure = _structure(survey)
     if request.method == "GET":
         language = _language(survey, request.GET.get("sprak"))
         form = _build_form(
@@ -185,21 +118,14 @@ def _not_open(request, survey):
     )
 
 
-def _submission(request, municipality, slug):
-    """A submission, counted once for the rate limit. At the moment of
-    saving the database checks that the survey is open and in the same
-    mode and that every answer names a question, choice and district of
-    this survey."""
-    survey, current = _form_survey(municipality, slug)
+def _submission(request, survey):
+    """A submission, counted once for the rate limit, validated by the
+    survey's form and saved exactly once. Whether the survey is open is
+    decided again by the database at the moment of saving."""
     if security.rate_limit_exceeded(request, survey):
         return _refuse(request, survey, "rate", 429)
-    return _submit(request, survey, current)
-
-
-def _submit(request, survey, current):
     if survey.state() != "open":
         return _not_open(request, survey)
-    structure = _structure(survey, current)
     post = request.POST
     language = _language(survey, post.get("form_language"))
     if post.get("website"):
@@ -208,42 +134,24 @@ def _submit(request, survey, current):
         token = security.token_read(post.get("token", ""), survey)
     except security.TokenError:
         return _refuse(request, survey, "token", 400)
-    if not post.keys() <= structure.plan.known_names:
+    form = _build_form(survey, language, _structure(survey), data=post)
+    if not post.keys() <= form.known_field_names():
         return _refuse(request, survey, "unknown", 400)
-    invitation = survey.mode == Survey.Mode.INVITATION
-    # A plainly valid submission (what a browser sends) is read without
-    # building the full form; anything else gets the form and its messages.
-    form = None
-    submission = structure.plan.submission(post, language=language, invitation=invitation)
-    if submission is None:
-        form = _build_form(survey, language, structure, data=post)
-        if not form.is_valid():
-            return _render_form(request, survey, form, status=400)
-        submission = form.submission()
+    if not form.is_valid():
+        return _render_form(request, survey, form, status=400)
     try:
-        saved = services.response_submit(survey=survey, token=token, submission=submission)
+        saved = services.response_submit(survey=survey, token=token, submission=form.submission())
     except services.SubmissionRefused as exc:
         if exc.reason == "code":
-            return _code_unknown(request, survey, language, post, form, structure)
+            form.add_error("code", form.texts["code_unknown"])
+            return _render_form(request, survey, form, status=400)
         return _refuse(request, survey, "closed", 403)
     except IntegrityError:
-        # Not the form sent twice (response_submit tells that apart): the
-        # answers name a question, choice or district no longer the
-        # survey's, and the structure this process keeps has not caught up
-        # yet (a change whose version bump is still on its way).
+        # Not the form sent twice (response_submit tells that apart): an
+        # answer names a question, choice or district removed meanwhile.
         return _refuse(request, survey, "unknown", 400)
     url = survey.thanks_url
     return HttpResponseRedirect(url if saved else f"{url}?redan=1")
-
-
-def _code_unknown(request, survey, language, post, form, structure):
-    if form is None:
-        # The fast path gave the submission: the form is built only now,
-        # to show the answers again with the message at the code.
-        form = _build_form(survey, language, structure, data=post)
-        form.is_valid()
-    form.add_error("code", form.texts["code_unknown"])
-    return _render_form(request, survey, form, status=400)
 
 
 @require_GET

@@ -115,15 +115,12 @@ class CommitmentAdmin(ScopedAdmin):
     def response_change(self, request, obj):
         return self._back_to_pledge(request, obj, super().response_change(request, obj))
 
-    def response_delete(self, request, obj_display, obj_id):
-        response = super().response_delete(request, obj_display, obj_id)
-        pledge_id = getattr(request, "_deleted_pledge_id", None)
-        if pledge_id:
-            return HttpResponseRedirect(reverse("admin:pledges_pledge_change", args=[pledge_id]))
-        return response
-
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
-        if obj is not None:
-            request._deleted_pledge_id = obj.pledge_id
-        return super().delete_view(request, object_id, extra_context)
+        response = super().delete_view(request, object_id, extra_context)
+        # A confirmed deletion redirects: back to the pledge, not the changelist.
+        if obj is not None and request.method == "POST" and response.status_code == 302:
+            return HttpResponseRedirect(
+                reverse("admin:pledges_pledge_change", args=[obj.pledge_id])
+            )
+        return response

@@ -477,6 +477,18 @@ def test_a_draft_can_be_deleted_by_its_editor(login, draft, kommun_editor):
     assert not Pledge.objects.exists()
 
 
+def test_deleting_a_commitment_leads_back_to_its_pledge(login, make_pledge, kommun_editor):
+    pledge = make_pledge(commitments=2)
+    commitment = pledge.commitments.first()
+    client = login(kommun_editor)
+    url = reverse("admin:pledges_commitment_delete", args=[commitment.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:pledges_pledge_change", args=[pledge.pk])
+    assert pledge.commitments.count() == 1
+
+
 # --- preview and history ----------------------------------------------------------------
 
 

@@ -112,8 +112,8 @@ def fill():
 
 
 def save_queries() -> int:
-    """Queries a valid submission runs once its survey and structure are in
-    this process' memo (the form was shown): on PostgreSQL one statement
+    """Queries a valid submission runs to save, after reading the survey and
+    its structure: on PostgreSQL one statement
     (surveys.services._SAVE_SQL) between the test's savepoint and release;
     elsewhere savepoint, open check, the answers' check, nonce, response,
     answers, release."""

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys import exports, services
+from surveys import exports
 from surveys.generate import generate_responses
 from surveys.models import Choice, Invitation, Question, Survey
 from tests.surveys.factories import SurveyFactory
@@ -203,18 +203,6 @@ def test_invitation_codes_are_downloaded_once_and_stored_hashed(login, kommun_ed
     assert not any(code in stored or code.replace("-", "") in stored for code in codes)
     bad = client.post(reverse("admin:surveys_survey_invitations", args=[survey.pk]), {"count": "x"})
     assert bad.status_code == 400 and "Ange ett heltal" in bad.content.decode()
-
-
-def test_purge_invitations_deletes_codes_after_the_retention_period(survey, closed_survey):
-    from django.core.management import call_command
-
-    closed_survey.mode = survey.mode = Survey.Mode.INVITATION
-    services.invitations_generate(survey=survey, count=3)
-    services.invitations_generate(survey=closed_survey, count=3)
-    call_command("purge_invitations", "--days", "10", stdout=io.StringIO())
-    call_command("purge_invitations", "--days", "10", stdout=io.StringIO())  # safe twice
-    assert Invitation.objects.filter(survey=closed_survey).count() == 0
-    assert Invitation.objects.filter(survey=survey).count() == 3
 
 
 def test_the_changelist_runs_a_fixed_number_of_queries(

@@ -1,4 +1,4 @@
-"""The XLSX export: written as a stream by our own writer, it must read
+"""The XLSX export: written as a stream by our own writer (surveys/xlsx.py), it must read
 back in a spreadsheet library cell for cell as the rows the CSV carries."""
 
 import io
@@ -6,7 +6,7 @@ import zipfile
 
 from openpyxl import load_workbook
 
-from surveys import exports
+from surveys import exports, xlsx
 from surveys.generate import generate_responses
 from surveys.models import Answer, Question
 
@@ -41,13 +41,11 @@ def _with_hostile_texts(survey):
 def test_the_xlsx_reads_back_as_the_rows_of_the_csv(survey):
     _with_hostile_texts(survey)
     expected = list(exports.rows(survey))
-    got = _read_back(exports.as_xlsx(survey))
+    got = _read_back(b"".join(exports.xlsx_chunks(survey)))
     assert len(got) == len(expected) == 26
     for row_got, row_expected in zip(got, expected, strict=True):
         # Only what XML 1.0 cannot carry at all is dropped.
-        row_expected = [
-            exports._NOT_XML.sub("", v) if isinstance(v, str) else v for v in row_expected
-        ]
+        row_expected = [xlsx._NOT_XML.sub("", v) if isinstance(v, str) else v for v in row_expected]
         assert row_got == row_expected
     flat = [v for row in got for v in row]
     assert "kontrolltecken" + "som XML inte bär" in flat
@@ -59,7 +57,7 @@ def test_the_xlsx_reads_back_as_the_rows_of_the_csv(survey):
 
 def test_the_xlsx_is_a_valid_package_with_a_frozen_bold_header(survey):
     generate_responses(survey, 3, seed=1)
-    data = exports.as_xlsx(survey)
+    data = b"".join(exports.xlsx_chunks(survey))
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert package.testzip() is None
         assert {"[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"} <= set(
@@ -74,7 +72,7 @@ def test_the_xlsx_is_a_valid_package_with_a_frozen_bold_header(survey):
 
 
 def test_the_xlsx_of_a_survey_without_responses_has_the_header_only(survey):
-    assert _read_back(exports.as_xlsx(survey)) == [next(exports.rows(survey))]
+    assert _read_back(b"".join(exports.xlsx_chunks(survey))) == [next(exports.rows(survey))]
 
 
 def test_the_xlsx_streams_its_first_bytes_before_reading_the_answers(survey):
@@ -86,5 +84,5 @@ def test_the_xlsx_streams_its_first_bytes_before_reading_the_answers(survey):
 
 
 def test_column_names_go_past_z():
-    names = [exports._column_name(i) for i in (0, 25, 26, 51, 52, 701, 702)]
+    names = [xlsx._column_name(i) for i in (0, 25, 26, 51, 52, 701, 702)]
     assert names == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from portal.audit import AuditEvent
 from portal.models import District
-from surveys import exports, results, services
+from surveys import exports, results, retention, services
 from surveys.generate import generate_responses
 from surveys.models import Answer, Invitation, Question, SubmissionNonce
 from tests.factories import MunicipalityFactory
@@ -130,7 +130,7 @@ def test_it_removes_codes_and_free_text_and_keeps_every_result(rules):
     computed = everything_computed(old, earlier)
     assert results.free_texts(old)
 
-    found = {r.survey: r for r in services.retention_apply(now=NOW)}
+    found = {r.survey: r for r in retention.retention_apply(now=NOW)}
 
     result = found[old]
     assert (result.invitations, result.nonces) == (3, 3)
@@ -150,10 +150,10 @@ def test_it_removes_codes_and_free_text_and_keeps_every_result(rules):
 def test_a_second_run_removes_nothing(rules):
     osthammar, _ = rules
     old = make_survey(osthammar, "hosten-2025", closed_days_ago=100)
-    assert services.retention_apply(now=NOW)
+    assert retention.retention_apply(now=NOW)
     snapshot = stored(old)
     events = AuditEvent.objects.count()
-    assert services.retention_apply(now=NOW) == []
+    assert retention.retention_apply(now=NOW) == []
     assert stored(old) == snapshot
     assert AuditEvent.objects.count() == events
     out = io.StringIO()
@@ -166,7 +166,7 @@ def test_open_and_recently_closed_surveys_are_untouched(rules):
     open_now = make_survey(osthammar, "oppen", closed_days_ago=-10, seed=2)
     recent = make_survey(osthammar, "nyss-stangd", closed_days_ago=10, seed=4)
     before = {s.pk: stored(s) for s in (open_now, recent)}
-    assert services.retention_apply(now=NOW) == []
+    assert retention.retention_apply(now=NOW) == []
     assert {s.pk: stored(s) for s in (open_now, recent)} == before
 
 
@@ -182,7 +182,7 @@ def test_each_municipality_keeps_its_own_rules(rules):
     undecided = make_survey(other, "utan-beslut", closed_days_ago=2000, seed=9)
     before = {s.pk: stored(s) for s in (codes_only, both, tierp_survey, undecided)}
 
-    done = {r.survey.pk: r for r in services.retention_apply(now=NOW)}
+    done = {r.survey.pk: r for r in retention.retention_apply(now=NOW)}
 
     assert set(done) == {codes_only.pk, both.pk, tierp_survey.pk, undecided.pk}
     for survey in (codes_only, tierp_survey, undecided):
@@ -193,7 +193,7 @@ def test_each_municipality_keeps_its_own_rules(rules):
         assert done[survey.pk].free_texts_deleted == done[survey.pk].texts_blanked == 0
     assert stored(both)["free_texts"] == stored(both)["other_texts"] == 0
     # 300 days later the free text of both is due; the undecided one stays.
-    later = services.retention_apply(now=NOW + timedelta(days=300))
+    later = retention.retention_apply(now=NOW + timedelta(days=300))
     assert {r.survey for r in later} == {codes_only, tierp_survey}
     assert stored(tierp_survey)["free_texts"] == stored(codes_only)["free_texts"] == 0
     assert stored(undecided)["free_texts"] == before[undecided.pk]["free_texts"]
@@ -204,17 +204,17 @@ def test_a_dry_run_changes_nothing_and_reports_what_would_go(rules):
     old = make_survey(osthammar, "hosten-2025", closed_days_ago=100)
     before = stored(old)
     events = AuditEvent.objects.count()
-    planned = services.retention_apply(now=NOW, dry_run=True)
+    planned = retention.retention_apply(now=NOW, dry_run=True)
     assert stored(old) == before
     assert AuditEvent.objects.count() == events
-    done = services.retention_apply(now=NOW)
+    done = retention.retention_apply(now=NOW)
     assert [r.as_details() for r in planned] == [r.as_details() for r in done]
 
 
 def test_it_records_an_audit_event_with_the_counts(rules):
     osthammar, _ = rules
     old = make_survey(osthammar, "hosten-2025", closed_days_ago=100)
-    [result] = services.retention_apply(now=NOW)
+    [result] = retention.retention_apply(now=NOW)
     event = AuditEvent.objects.get(action="retention")
     assert event.actor is None and event.actor_username == ""
     assert event.municipality == osthammar
@@ -228,14 +228,14 @@ def test_it_runs_a_fixed_number_of_queries_whatever_the_number_of_answers(rules)
     small = make_survey(osthammar, "liten", closed_days_ago=100, responses=5, seed=1)
     large = make_survey(tierp, "stor", closed_days_ago=400, responses=150, seed=2)
     with CaptureQueriesContext(connection) as one:
-        services.survey_apply_retention(survey=small, now=NOW)
+        retention.survey_apply_retention(survey=small, now=NOW)
     with CaptureQueriesContext(connection) as other:
-        services.survey_apply_retention(survey=large, now=NOW)
+        retention.survey_apply_retention(survey=large, now=NOW)
     assert len(one.captured_queries) == len(other.captured_queries) <= 12
     # Finding what is due: two queries, however many municipalities.
     MunicipalityFactory.create_batch(5)
     with CaptureQueriesContext(connection) as due:
-        assert services.retention_apply(now=NOW) == []
+        assert retention.retention_apply(now=NOW) == []
     assert len(due.captured_queries) == 2
 
 
@@ -261,19 +261,6 @@ def test_the_command_prints_a_swedish_summary_and_is_safe_twice(rules):
     out = io.StringIO()
     call_command("apply_retention", stdout=out)
     assert out.getvalue().strip() == "Inget att gallra."
-
-
-def test_purge_invitations_still_removes_only_codes(rules):
-    osthammar, _ = rules
-    old = make_survey(osthammar, "hosten-2025", closed_days_ago=100)
-    old.closes_at = timezone.now() - timedelta(days=100)
-    old.save()
-    texts = stored(old)["free_texts"]
-    out = io.StringIO()
-    call_command("purge_invitations", stdout=out)
-    assert "3 inbjudningskoder, 3 engångsnycklar" in out.getvalue()
-    assert stored(old)["codes"] == 0 and stored(old)["free_texts"] == texts
-    assert services.invitations_purge(now=NOW) == (0, 0)
 
 
 def test_the_municipality_command_option_limits_the_run(rules):
@@ -362,7 +349,7 @@ def test_the_results_page_says_the_free_text_was_removed(rules, login, kommun_ed
     client = login(kommun_editor)
     url = reverse("admin:surveys_survey_results", args=[old.pk])
     assert "gallringsbeslut" not in client.get(url).content.decode()
-    services.retention_apply(now=NOW)
+    retention.retention_apply(now=NOW)
     page = client.get(url).content.decode()
     assert f"Fritextsvaren raderades {timezone.localdate():%Y-%m-%d} enligt gallringsbeslut" in page
     assert DECISION in page

@@ -1,8 +1,7 @@
-"""The form's one-time token: read and written by a signer that keys its
-HMAC once per process, in exactly Django's format (`signing.dumps` and
-`signing.loads` with the token's salt), so that forms rendered before a
-deployment still send, and every forged, tampered or expired token is
-refused as Django would refuse it."""
+"""The form's one-time token: Django's TimestampSigner with the token's
+salt (the format of `signing.dumps` and `signing.loads`), so that forms
+rendered before a deployment still send, and every forged, tampered or
+expired token is refused as Django would refuse it."""
 
 import time
 

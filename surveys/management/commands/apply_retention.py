@@ -8,14 +8,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from portal.models import Municipality
-from surveys import services
+from surveys import retention
 
 
-def municipality_rule(municipality, *, invitation_days=None, free_texts=True) -> str:
-    days = municipality.invitation_retention_days if invitation_days is None else invitation_days
-    rule = f"inbjudningskoder sparas {days} dagar efter stängning"
-    if not free_texts:
-        return rule
+def municipality_rule(municipality) -> str:
+    rule = f"inbjudningskoder sparas {municipality.invitation_retention_days} dagar efter stängning"
     if municipality.free_text_retention_days is None or not municipality.retention_decision:
         return rule + "; fritext sparas tills ett gallringsbeslut finns"
     return (
@@ -24,22 +21,19 @@ def municipality_rule(municipality, *, invitation_days=None, free_texts=True) ->
     )
 
 
-def survey_line(result: services.RetentionResult, *, free_texts=True) -> str:
+def survey_line(result: retention.RetentionResult) -> str:
     survey = result.survey
     closed = timezone.localtime(survey.closes_at).date().isoformat()
     parts = [
         f"{result.invitations} inbjudningskoder",
         f"{result.nonces} engångsnycklar",
+        f"{result.free_texts_deleted} fritextsvar",
+        f"{result.texts_blanked} fritexter i ”Annat”-svar och platser",
     ]
-    if free_texts:
-        parts += [
-            f"{result.free_texts_deleted} fritextsvar",
-            f"{result.texts_blanked} fritexter i ”Annat”-svar och platser",
-        ]
     return f"  {survey.title} (stängd {closed}): " + ", ".join(parts)
 
 
-def write_summary(command, results, *, dry_run, invitation_days=None, free_texts=True) -> None:
+def write_summary(command, results, *, dry_run) -> None:
     verb = "skulle gallras" if dry_run else "gallrade"
     if dry_run:
         command.stdout.write("Provkörning (--dry-run): ingenting ändras.")
@@ -48,13 +42,11 @@ def write_summary(command, results, *, dry_run, invitation_days=None, free_texts
         return
     for municipality, items in groupby(results, key=lambda r: r.survey.municipality):
         items = list(items)
-        rule = municipality_rule(
-            municipality, invitation_days=invitation_days, free_texts=free_texts
-        )
+        rule = municipality_rule(municipality)
         command.stdout.write(f"{municipality.name} ({rule}), {verb}:")
         for result in items:
-            command.stdout.write(survey_line(result, free_texts=free_texts))
-    total = services.RetentionResult(survey=None)
+            command.stdout.write(survey_line(result))
+    total = retention.RetentionResult(survey=None)
     for r in results:
         total.invitations += r.invitations
         total.nonces += r.nonces
@@ -62,13 +54,8 @@ def write_summary(command, results, *, dry_run, invitation_days=None, free_texts
         total.texts_blanked += r.texts_blanked
     command.stdout.write(
         f"Totalt {verb}: {total.invitations} inbjudningskoder och {total.nonces} engångsnycklar"
-        + (
-            f", {total.free_texts_deleted} fritextsvar och {total.texts_blanked} fritexter i "
-            "”Annat”-svar och platser"
-            if free_texts
-            else ""
-        )
-        + f" i {len(results)} enkäter."
+        f", {total.free_texts_deleted} fritextsvar och {total.texts_blanked} fritexter i "
+        f"”Annat”-svar och platser i {len(results)} enkäter."
     )
 
 
@@ -93,5 +80,5 @@ class Command(BaseCommand):
             municipalities = list(Municipality.objects.filter(slug=municipality))
             if not municipalities:
                 raise CommandError(f"Ingen kommun har adressen ”{municipality}”.")
-        results = services.retention_apply(dry_run=dry_run, municipalities=municipalities)
+        results = retention.retention_apply(dry_run=dry_run, municipalities=municipalities)
         write_summary(self, results, dry_run=dry_run)
