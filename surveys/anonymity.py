@@ -15,19 +15,24 @@ What would pair them, and what this module does about each:
   consecutive transaction ids follow the submission order, and the rows sit
   in the table (`ctid`) in that order. So each submission also writes its
   response's id into `PendingResponse`, and a batch (`responses_shuffle`,
-  run every few minutes by `manage.py anonymise_responses`) rewrites, in one
-  transaction and in random order:
-  - every response of each (survey, date) that got a new response, with all
-    their answers (the whole day's set, so that which batch a response went
-    through says nothing finer than its date),
-  - every used invitation code of those surveys (all of them, so the number
-    rewritten says nothing about which codes are new),
-  and then VACUUMs those tables, which removes the old row versions that
-  still carried the submission's `xmin`. Afterwards every rewritten
-  response, answer and used code carries the batch's `xmin`, sits at a
-  random place, and the pending row is gone.
-- **Time.** A response stores its date only; no table of this app has a
-  timestamp of a response or a code, and none of them has a history table.
+  run every 5 minutes by `manage.py anonymise_responses`) rewrites, in random
+  order:
+  1. in one transaction, every used invitation code of the surveys with
+     pending responses (all of them, so the number rewritten says nothing
+     about which codes are new), marking those pending rows;
+  2. in a second transaction, every response of each (survey, date) with a
+     marked pending row, with all their answers (the whole day's set, so
+     that which batch a response went through says nothing finer than its
+     date), and the marked pending rows are deleted;
+  3. VACUUM of those tables, which removes the old row versions that still
+     carried the submission's `xmin`.
+  Two transactions, so that no code and no response ever share an `xmin`
+  (one transaction would give all of them the batch's). Afterwards the
+  used codes carry the first one's `xmin`, the responses and answers the
+  second one's, all at random places, and the pending rows are gone.
+- **Time.** A response stores its date only; the tables of responses,
+  answers, pending rows, nonces and codes have no timestamp and no history
+  table (tests/surveys/test_anonymity.py checks the models).
 
 The window: between a submission and the next batch (the schedule's
 interval, 5 minutes in the documented cron line, plus the batch's own run
@@ -49,8 +54,12 @@ Exactly once still holds, under READ COMMITTED:
 - every row the batch deletes is taken with the DELETE's RETURNING and
   inserted again from that copy in the same transaction, so a concurrent
   change (an official deleting a response, retention blanking a text) is
-  either waited for and kept, or not seen and not undone; an exception
-  anywhere rolls the batch back whole, and the pending rows with it;
+  either waited for and kept, or not seen and not undone;
+- an exception rolls back the step it happens in: a failed first step
+  changes nothing; a failed second step leaves the codes rewritten and the
+  responses and pending rows as they were, and the next run rewrites them;
+- a response saved while the batch runs keeps its pending row unmarked and
+  goes through the next batch, whose first step sees its code used;
 - two batches at once: the second finds the advisory lock taken and does
   nothing (the next run picks up what is left).
 """

@@ -366,3 +366,22 @@ def test_responses_and_answers_get_random_ids_and_no_time():
         kinds = {type(f) for f in model._meta.get_fields() if f.concrete}
         assert not kinds & {models.DateTimeField, models.TimeField}, model
         assert not hasattr(model, "history"), model
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_an_invitation_survey_whose_used_codes_are_already_rewritten():
+    import io
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    survey = Survey.objects.get(slug="inbjudan-2026")
+    assert survey.mode == Survey.Mode.INVITATION and survey in Survey.objects.open_now()
+    assert survey.invitations.count() == 40
+    assert survey.invitations.filter(used=True).count() == survey.responses.count() == 12
+    assert PendingResponse.objects.count() == 0
+    if connection.vendor == "postgresql":
+        assert _rows(XMIN_JOIN) == []
+    assert "12 använda" in out.getvalue()
+    # A second run adds nothing.
+    call_command("load_demo", stdout=io.StringIO())
+    assert survey.invitations.filter(used=True).count() == survey.responses.count() == 12
