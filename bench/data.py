@@ -14,10 +14,12 @@ from django.utils import timezone
 from surveys import services
 from surveys.models import Response, Survey
 
+# Ids are random, as the models give them (surveys/anonymity.py); here 63
+# bits from PostgreSQL's random(), enough for generated data.
 FILL_SQL = """
 WITH new_responses AS (
-    INSERT INTO surveys_response (survey_id, date, language, channel)
-    SELECT %(survey)s, DATE '2025-10-01' + (g %% 25), 'sv', 'web'
+    INSERT INTO surveys_response (id, survey_id, date, language, channel)
+    SELECT (floor(random() * 2147483648)::bigint << 32) | floor(random() * 4294967296)::bigint, %(survey)s, DATE '2025-10-01' + (g %% 25), 'sv', 'web'
     FROM generate_series(1, %(n)s) AS g
     RETURNING id
 ),
@@ -27,8 +29,8 @@ question_choices AS (
     WHERE q.survey_id = %(survey)s AND q.kind IN ('single', 'multiple')
     GROUP BY q.id
 )
-INSERT INTO surveys_answer (response_id, question_id, choice_id)
-SELECT r.id, qc.question_id, qc.ids[1 + floor(random() * cardinality(qc.ids))::int]
+INSERT INTO surveys_answer (id, response_id, question_id, choice_id)
+SELECT (floor(random() * 2147483648)::bigint << 32) | floor(random() * 4294967296)::bigint, r.id, qc.question_id, qc.ids[1 + floor(random() * cardinality(qc.ids))::int]
 FROM new_responses r CROSS JOIN question_choices qc
 """
 

@@ -1,14 +1,20 @@
 """Demo surveys for Östhammar: autumn 2020 (results published; the basis
 of the 2021 pledge), autumn 2021 (for the follow-up comparison) and one
-survey open now. The responses are generated (fixed seed, bulk insert) and
-the pages say so. Idempotent: a second run adds nothing."""
+survey open now; and for Tierp an open survey by invitation, with some codes
+already used. The responses are generated (fixed seed, bulk insert) and
+the pages say so, except the invitation survey's, which are answered with
+their codes through the real submission service and then go through the
+anonymity batch (surveys/anonymity.py), as in production. Idempotent: a
+second run adds nothing."""
 
+import random
+import uuid
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from portal.demo_utils import upsert
-from surveys import services
+from surveys import anonymity, security, services
 from surveys.generate import generate_responses
 from surveys.models import LANGUAGE_CODES, Survey
 
@@ -101,4 +107,50 @@ def load(*, stdout=None, context=None) -> dict:
         )
         services.survey_copy_questions(source=surveys["osthammar-2021"], target=current)
     surveys["osthammar-open"] = current
+    surveys["tierp-invitation"] = _invitation_survey(
+        context["municipalities"]["tierp"], common, stdout=stdout
+    )
+    # Also run by cron every 5 minutes in production (README); here once,
+    # so a fresh `make run` shows responses already rewritten.
+    anonymity.responses_shuffle()
     return {"surveys": surveys}
+
+
+INVITATION_CODES = 40
+INVITATION_ANSWERED = 12
+
+
+def _invitation_survey(municipality, common, *, stdout=None) -> Survey:
+    survey = Survey.objects.filter(municipality=municipality, slug="inbjudan-2026").first()
+    if survey is not None:
+        return survey
+    now = timezone.now()
+    survey = Survey.objects.create(
+        municipality=municipality,
+        slug="inbjudan-2026",
+        title="Trygghetsenkät 2026 (inbjudan)",
+        mode=Survey.Mode.INVITATION,
+        opens_at=now - timedelta(days=7),
+        closes_at=now + timedelta(days=60),
+        **common,
+    )
+    services.survey_apply_template(survey=survey)
+    codes = services.invitations_generate(survey=survey, count=INVITATION_CODES)
+    rng = random.Random(2026)  # generated demo data, not security
+    questions = list(survey.questions.filter(kind="single").prefetch_related("choices"))
+    for code in codes[:INVITATION_ANSWERED]:
+        answers = [
+            services.AnswerData(q.pk, choice_id=rng.choice(list(q.choices.all())).pk)
+            for q in questions
+        ]
+        services.response_submit(
+            survey=survey,
+            token=security.Token(survey.pk, uuid.uuid4().hex * 2),
+            submission=services.Submission(language="sv", answers=answers, code=code),
+        )
+    if stdout:
+        stdout.write(
+            f"  {survey.title}: {INVITATION_CODES} koder, {INVITATION_ANSWERED} använda; "
+            f"oanvända att prova med: {', '.join(codes[-3:])}"
+        )
+    return survey

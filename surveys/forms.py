@@ -22,7 +22,7 @@ from surveys.services import Submission
 FORM_TEXTS = {
     "sv": {
         "privacy_title": "Så skyddas din anonymitet",
-        "privacy": "Enkäten är anonym. Vi sparar bara dina svar, vilket språk du svarade på och vilket datum – inte din IP-adress, inte vilken webbläsare du använder, ingen cookie och inte klockslaget. Svar redovisas bara sammanräknade, och grupper med färre än 5 svar visas aldrig. Skriv inga namn på dig själv eller andra i fritextsvaren.",
+        "privacy": "Enkäten är anonym. Vi sparar bara dina svar, vilket språk du svarade på och vilket datum – inte din IP-adress, inte vilken webbläsare du använder, ingen cookie och inte klockslaget. Senast fem minuter efter att du svarat skrivs svaren om i slumpvis ordning, så att inte ens den som kan läsa databasen kan koppla ditt svar till en inbjudningskod eller se när det kom in. Svar redovisas bara sammanräknade, och grupper med färre än 5 svar visas aldrig. Skriv inga namn på dig själv eller andra i fritextsvaren.",
         "send": "Skicka svaren",
         "errors_title": "Dina svar kunde inte skickas. Rätta följande:",
         "switch_title": "Byt språk – dina svar finns kvar",
@@ -47,7 +47,7 @@ FORM_TEXTS = {
     },
     "en": {
         "privacy_title": "How your anonymity is protected",
-        "privacy": "The survey is anonymous. We store only your answers, the language you answered in and the date – not your IP address, not which browser you use, no cookie and not the time of day. Answers are only reported added together, and groups with fewer than 5 answers are never shown. Please do not write names of yourself or others in the free-text answers.",
+        "privacy": "The survey is anonymous. We store only your answers, the language you answered in and the date – not your IP address, not which browser you use, no cookie and not the time of day. At most five minutes after you answer, the answers are rewritten in random order, so that not even someone who can read the database can link your answer to an invitation code or tell when it arrived. Answers are only reported added together, and groups with fewer than 5 answers are never shown. Please do not write names of yourself or others in the free-text answers.",
         "send": "Send your answers",
         "errors_title": "Your answers could not be sent. Please correct the following:",
         "switch_title": "Change language – your answers are kept",
@@ -72,7 +72,7 @@ FORM_TEXTS = {
     },
     "fi": {
         "privacy_title": "Näin nimettömyytesi suojataan",
-        "privacy": "Kysely on nimetön. Tallennamme vain vastauksesi, vastauskielen ja päivämäärän – emme IP-osoitettasi, selaintasi, evästettä emmekä kellonaikaa. Vastaukset raportoidaan vain yhteenlaskettuina, eikä alle viiden vastauksen ryhmiä näytetä koskaan. Älä kirjoita omaa tai muiden nimiä avoimiin vastauksiin.",
+        "privacy": "Kysely on nimetön. Tallennamme vain vastauksesi, vastauskielen ja päivämäärän – emme IP-osoitettasi, selaintasi, evästettä emmekä kellonaikaa. Viimeistään viiden minuutin kuluttua vastauksesi kirjoitetaan uudelleen satunnaiseen järjestykseen, jotta edes tietokantaa lukeva ei voi yhdistää vastaustasi kutsukoodiin tai nähdä, milloin se saapui. Vastaukset raportoidaan vain yhteenlaskettuina, eikä alle viiden vastauksen ryhmiä näytetä koskaan. Älä kirjoita omaa tai muiden nimiä avoimiin vastauksiin.",
         "send": "Lähetä vastaukset",
         "errors_title": "Vastauksiasi ei voitu lähettää. Korjaa seuraavat kohdat:",
         "switch_title": "Vaihda kieltä – vastauksesi säilyvät",

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from portal import scope
 from portal.models import District, Municipality
+from surveys.anonymity import random_id
 
 LANGUAGES = [("sv", "Svenska"), ("en", "English"), ("fi", "Suomi")]
 LANGUAGE_CODES = [code for code, _name in LANGUAGES]
@@ -393,6 +394,9 @@ class Response(models.Model):
         WEB = "web", _("web")
         PAPER = "paper", _("paper")
 
+    # Random, not from a sequence: an id in submission order would pair a
+    # response with an access log's POSTs (surveys/anonymity.py).
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     # No index of its own: (survey, date) below serves every lookup by survey.
     survey = models.ForeignKey(
         Survey,
@@ -432,6 +436,8 @@ class Answer(models.Model):
     # their responses once, and others refuse to delete a response with
     # answers or to move an answer (migration 0005); Django's CASCADE
     # deletes the answers first.
+    # Random ids, as for Response (surveys/anonymity.py).
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     response = models.ForeignKey(
         Response,
         on_delete=models.CASCADE,
@@ -492,6 +498,26 @@ class Answer(models.Model):
     def __str__(self) -> str:
         # Shown in admin messages: says nothing about the respondent.
         return str(_("answer"))
+
+
+class PendingResponse(models.Model):
+    """A response saved since the last anonymity batch, which rewrites it
+    (and its code's survey) in random order and deletes this row
+    (surveys/anonymity.py). Only the response's id: no foreign key, so the
+    submission takes no extra lock, and the batch drops rows whose response
+    was deleted meanwhile."""
+
+    response_id = models.BigIntegerField(primary_key=True)
+    # Set by the batch's first transaction, which rewrote the codes of this
+    # response's survey; its second rewrites the marked responses.
+    codes_shuffled = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("response awaiting anonymisation")
+        verbose_name_plural = _("responses awaiting anonymisation")
+
+    def __str__(self) -> str:
+        return str(self.response_id)
 
 
 class SubmissionNonce(models.Model):

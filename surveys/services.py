@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from portal.db import prepared_cursor
-from surveys import security, standard_template
+from surveys import anonymity, security, standard_template
 from surveys.models import (
     Answer,
     Choice,
@@ -182,7 +182,7 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     # The connection itself, not django.db.connection: every attribute read
     # through that proxy is a lookup in a context-local registry.
     db = connections[DEFAULT_DB_ALIAS]
-    one_statement = db.vendor == "postgresql"
+    one_statement = False  # _save only: it notes the response for the anonymity batch
     save = _save_in_one_statement if one_statement else _save
     try:
         if one_statement and not db.in_atomic_block:
@@ -230,6 +230,7 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
             for a in submission.answers
         ]
     )
+    anonymity.response_saved(response.pk)
 
 
 def _check_answers(survey: Survey, answers: list[AnswerData]) -> None:

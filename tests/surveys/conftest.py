@@ -112,11 +112,9 @@ def fill():
 
 
 def save_queries() -> int:
-    """Queries a valid submission runs to save, after reading the survey and
-    its structure: on PostgreSQL one statement
-    (surveys.services._SAVE_SQL) between the test's savepoint and release;
-    elsewhere savepoint, open check, the answers' check, nonce, response,
-    answers, release."""
-    from django.db import connection
-
-    return 3 if connection.vendor == "postgresql" else 7
+    """Queries a valid submission runs once its survey and structure are in
+    this process' memo (the form was shown): savepoint, open check, the
+    answers' check, nonce, response, answers, the anonymity batch's pending
+    row (surveys/anonymity.py), release. The one-statement save
+    (surveys.services._SAVE_SQL) is not used: it cannot give the ids."""
+    return 8
