@@ -72,5 +72,5 @@ clean: ## Remove .venv and var/
 bench: install ## Benchmark against this machine's ceilings (PostgreSQL; writes docs/bench-results.md)
 	$(BIN)/python bench/run.py
 
-loadtest: install ## Burst of survey submissions with a PostgreSQL restart (writes docs/loadtest-results.md)
+loadtest: install ## nginx + two app servers through their faults under 20 000 submissions (writes docs/loadtest-results.md)
 	$(BIN)/python bench/loadtest.py
