@@ -24,15 +24,24 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError) or (
-            isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
-        ):
-            logger.warning("Database unavailable: %s", exception)
-            body = render_to_string("503.html", request=None)
-            response = HttpResponse(body, status=503)
-            response["Retry-After"] = "10"
-            return response
+        if database_unavailable(exception):
+            return unavailable_response(exception)
         return None
+
+
+def database_unavailable(exception: BaseException) -> bool:
+    """Whether `exception` says the database cannot be reached."""
+    return isinstance(exception, OperationalError | InterfaceError) or (
+        isinstance(exception, DatabaseError) and "connection" in str(exception).lower()
+    )
+
+
+def unavailable_response(exception: BaseException) -> HttpResponse:
+    """The friendly Swedish 503 page, asking to try again shortly."""
+    logger.warning("Database unavailable: %s", exception)
+    response = HttpResponse(render_to_string("503.html", request=None), status=503)
+    response["Retry-After"] = "10"
+    return response
 
 
 def request_language(request) -> str:
@@ -128,8 +137,18 @@ class OfficialSessionTimeoutMiddleware:
             from django.urls import reverse
 
             self.admin_path = reverse("admin:index")
-        if request.path.startswith(self.admin_path) and request.user.is_authenticated:
-            now = int(time.time())
-            if now - request.session.get(self.REFRESH_KEY, 0) >= self.MIN_INTERVAL:
-                request.session[self.REFRESH_KEY] = now
+        if request.path.startswith(self.admin_path):
+            # The first read of the session and the user: Django turns an
+            # exception raised in a middleware into its 500 page, so a lost
+            # database is answered here with the 503 the views give.
+            try:
+                signed_in = request.user.is_authenticated
+                if signed_in:
+                    now = int(time.time())
+                    if now - request.session.get(self.REFRESH_KEY, 0) >= self.MIN_INTERVAL:
+                        request.session[self.REFRESH_KEY] = now
+            except DatabaseError as exc:
+                if not database_unavailable(exc):
+                    raise
+                return unavailable_response(exc)
         return self.get_response(request)

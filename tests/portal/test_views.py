@@ -167,3 +167,21 @@ def test_public_pages_do_not_touch_the_session(client, db):
 def test_swedish_is_spoken_whatever_the_browser_asks_for(client, db):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="sv">' in html
+
+
+def test_a_lost_database_is_the_friendly_503_for_a_signed_in_official_too(client, db):
+    """The session and the user are read by the middleware before any view
+    (found by make loadtest: an official's export got Django's 500)."""
+    from django.contrib.auth import get_user_model
+
+    official = get_user_model().objects.create_user("official", password="secret-password-123")
+    official.is_staff = True
+    official.save()
+    client.force_login(official)
+    with mock.patch(
+        "django.contrib.sessions.backends.db.SessionStore.load",
+        side_effect=OperationalError("connection lost"),
+    ):
+        response = client.get("/admin/")
+    assert response.status_code == 503
+    assert "tillfälligt otillgänglig" in response.content.decode()
