@@ -113,10 +113,6 @@ def fill():
 
 def save_queries() -> int:
     """Queries a valid submission runs once its survey and structure are in
-    this process' memo (the form was shown): on PostgreSQL one statement
-    (surveys.services._SAVE_SQL) between the test's savepoint and release;
-    elsewhere savepoint, open check, the answers' check, nonce, response,
-    answers, release."""
-    from django.db import connection
-
-    return 3 if connection.vendor == "postgresql" else 7
+    this process' memo (the form was shown): savepoint, open check, nonce,
+    response, answers, release (surveys.services._save)."""
+    return 6

@@ -7,7 +7,6 @@ form, which gives the resident its messages.
 """
 
 import dataclasses
-import json
 
 import pytest
 from django.http import QueryDict
@@ -459,24 +458,6 @@ def test_choice_answers_are_shared_between_submissions_and_cannot_be_changed(sur
     assert shared and all(a.text is None for a in shared)
     with pytest.raises(dataclasses.FrozenInstanceError):
         shared[0].choice_id = 1
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        services.AnswerData(7, choice_id=8),
-        services.AnswerData(7, choice_id=8, text='Annat: "mörkt"\n\\ </script>'),
-        services.AnswerData(7, district_id=3, text=None),
-        services.AnswerData(7, text="Bättre belysning"),
-    ],
-)
-def test_an_answer_carries_its_part_of_the_save_statement(answer):
-    assert json.loads(answer.json_text) == {
-        "q": answer.question_id,
-        "c": answer.choice_id,
-        "t": answer.text,
-        "d": answer.district_id,
-    }
 
 
 def test_the_plan_takes_the_language_and_asks_for_a_code_by_invitation(survey):
