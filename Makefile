@@ -8,8 +8,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Development settings for `make run`; production sets its own environment.
 DEV_ENV := DEBUG=true PORTAL_DEVELOPMENT=true PORTAL_REQUIRE_2FA=false
+MANAGE := $(BIN)/python manage.py
+# What needs a database runs under scripts/embedded-postgres: with
+# DATABASE_URL set, on that server; without it, on the project's own
+# PostgreSQL in var/postgres, started for the command (its data kept) and
+# stopped when the last such command ends.
+WITH_DB := scripts/embedded-postgres run --
 
-.PHONY: help install run serve migrate demo test test-fast lint format messages bench loadtest backup restore lock clean browsers
+.PHONY: help install run serve stop migrate demo test test-fast lint format messages bench loadtest backup restore lock clean browsers
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,26 +33,31 @@ var:
 	mkdir -p var
 
 migrate: install var ## Apply database migrations
-	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(WITH_DB) $(MANAGE) migrate --noinput
 
-demo: migrate ## Load (or refresh) the demo data
-	$(DEV_ENV) $(BIN)/python manage.py load_demo
+demo: install var ## Migrate and load (or refresh) the demo data
+	$(DEV_ENV) $(WITH_DB) sh -c '$(MANAGE) migrate --noinput && $(MANAGE) load_demo'
 
-run: demo ## Install, migrate, load the demo data and serve on http://127.0.0.1:8000
-	@$(DEV_ENV) $(BIN)/python manage.py demo_info --url http://$(HOST):$(PORT)
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+# One database session for all four steps: the server starts once and stops
+# when runserver ends (Ctrl-C).
+run: install var ## Install, migrate, load the demo data and serve on http://127.0.0.1:8000
+	$(DEV_ENV) $(WITH_DB) sh -c '$(MANAGE) migrate --noinput && $(MANAGE) load_demo \
+		&& $(MANAGE) demo_info --url http://$(HOST):$(PORT) && exec $(MANAGE) runserver $(HOST):$(PORT)'
+
+stop: ## Stop the project's own PostgreSQL (var/postgres) if it still runs
+	@scripts/embedded-postgres stop
 
 browsers: ## Install Debian's Chromium for the browser tests (needs root and apt)
 	@scripts/ensure-chromium
 
-test: install browsers ## Run the whole test suite (browser tests included)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install browsers var ## Run the whole test suite (browser tests included)
+	$(WITH_DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install ## ruff check, ruff format --check, the import layers, makemigrations --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	PORTAL_DEVELOPMENT=true $(BIN)/python manage.py makemigrations --check --dry-run
+	PORTAL_DEVELOPMENT=true $(WITH_DB) $(MANAGE) makemigrations --check --dry-run
 
 format: install ## Format and autofix with ruff
 	$(BIN)/ruff format .
@@ -66,7 +77,8 @@ restore: ## Restore a backup into DATABASE_URL: make restore FILE=var/backups/..
 lock: ## Regenerate requirements.lock and requirements-dev.lock from pyproject.toml
 	scripts/lock
 
-clean: ## Remove .venv and var/
+clean: ## Stop the project's PostgreSQL, remove .venv and var/
+	-test ! -x $(BIN)/python || scripts/embedded-postgres stop
 	rm -rf $(VENV) var
 
 bench: install ## Benchmark against this machine's ceilings (PostgreSQL; writes docs/bench-results.md)

@@ -195,8 +195,8 @@ def pgbench(
     mode: str = "simple",
 ) -> float:
     """Transactions per second of `script` (pgbench's own TPS figure);
-    `mode` "prepared" runs each statement prepared, as the portal runs its
-    submission (portal.db.prepared_cursor)."""
+    `mode` "prepared" runs each statement prepared (parsed and planned once
+    per client)."""
     out = run(
         [
             "pgbench",

@@ -157,9 +157,10 @@ def submission_transaction_sql(survey, path: Path) -> int:
         )
     assert response.status_code == 302, response.status_code
     # The request's whole SQL: with the survey and its structure in the
-    # process' memo, the one statement that saves nonce, response and
-    # answers (surveys.services._SAVE_SQL).
-    lines = []
+    # process' memo, surveys.services._save's statements (open check, nonce,
+    # response, answers), in one transaction as the request runs them; the
+    # answers name the captured response, which exists.
+    lines = ["BEGIN;"]
     for sql in captured:
         sql = sql.strip().rstrip(";")
         if "INSERT INTO surveys_submissionnonce" in sql:
@@ -171,6 +172,7 @@ def submission_transaction_sql(survey, path: Path) -> int:
             assert replaced == 1, sql[:400]
         lines.append(sql + ";")
     assert any("INSERT INTO surveys_answer" in line for line in lines), "no answers saved"
+    lines.append("COMMIT;")
     path.write_text("\n".join(lines) + "\n")
     return len(captured)
 

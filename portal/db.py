@@ -1,5 +1,4 @@
-"""Checking a pooled PostgreSQL connection before a request uses it, and a
-cursor for a statement worth preparing (`prepared_cursor`).
+"""Checking a pooled PostgreSQL connection before a request uses it.
 
 psycopg's own `ConnectionPool.check_connection` sends an empty query: a
 round trip to the server on every request that touches the database, as
@@ -20,8 +19,6 @@ from __future__ import annotations
 
 import select
 
-import psycopg
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg import OperationalError
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
@@ -35,23 +32,3 @@ def check_connection(conn) -> None:
     poller.register(conn.fileno(), select.POLLIN)
     if poller.poll(0):
         ConnectionPool.check_connection(conn)
-
-
-class _Prepared(psycopg.Cursor):
-    """Parameters bound by the server, the statement prepared: PostgreSQL
-    parses and plans it once per connection instead of on every call."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-def prepared_cursor(connection):
-    """A Django cursor (query logging and execute wrappers as usual) whose
-    statements run prepared on PostgreSQL; elsewhere the ordinary cursor.
-    For a hot statement whose values are all placeholders: the ORM's own
-    cursors bind on the client and are never prepared."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    return wrapper(_Prepared(connection.connection), connection)

@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from portal.db import check_connection
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -135,51 +137,42 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL picks it; unset, an SQLite file under var/.
+# Database: PostgreSQL only, named by DATABASE_URL. Without it (development
+# and tests only) the project's own server in var/postgres (portal/devdb.py),
+# which `make run` and `make test` start and stop; manage.py alone reaches it
+# while it runs (`scripts/embedded-postgres start`).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "var" / "portal.sqlite3",
-        }
-    }
+if not DATABASE_URL:
+    if not DEVELOPMENT:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be set in production, e.g. postgres://user:password@host:5432/name."
+        )
+    from portal.devdb import database_url
 
-DB_ENGINE = DATABASES["default"]["ENGINE"]
-if DB_ENGINE == "django.db.backends.postgresql":
-    from portal.db import check_connection
+    DATABASE_URL = database_url()
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"The portal runs on PostgreSQL only: DATABASE_URL must be postgres://…, not {DATABASE_URL!r}."
+    )
 
-    # Django's psycopg pool: a connection per request is about 4x slower.
-    # Connections are checked before use (portal/db.py: a look at the socket,
-    # a round trip only when the server has sent something), so the portal
-    # recovers by itself after a database restart.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    # No JIT compilation: it spent about 0.2 s compiling each results query
-    # of a 10 000-response survey whose own work took milliseconds, and
-    # saved about 5 % on a million responses (make bench, bench/NOTES.md).
-    options = DATABASES["default"]["OPTIONS"].get("options", "")
-    if "jit" not in options:
-        DATABASES["default"]["OPTIONS"]["options"] = f"{options} -c jit=off".strip()
-    # Django turns prepared statements off altogether (None), for poolers
-    # such as PgBouncer in transaction mode; the portal keeps its own pool
-    # of direct connections, and prepares only where asked for
-    # (portal.db.prepared_cursor: the survey submission's statement). The
-    # ORM's client-side binding cursors never prepare whatever this says.
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
-    DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 1),
-        "max_size": env_int("DB_POOL_MAX", 4),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10),
-        "check": check_connection,
-    }
-elif DB_ENGINE == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+# Django's psycopg pool: a connection per request is about 4x slower.
+# Connections are checked before use (portal/db.py: a look at the socket,
+# a round trip only when the server has sent something), so the portal
+# recovers by itself after a database restart.
+DATABASES["default"].setdefault("OPTIONS", {})
+# No JIT compilation: it spent about 0.2 s compiling each results query
+# of a 10 000-response survey whose own work took milliseconds, and
+# saved about 5 % on a million responses (make bench, bench/NOTES.md).
+options = DATABASES["default"]["OPTIONS"].get("options", "")
+if "jit" not in options:
+    DATABASES["default"]["OPTIONS"]["options"] = f"{options} -c jit=off".strip()
+DATABASES["default"]["OPTIONS"]["pool"] = {
+    "min_size": env_int("DB_POOL_MIN", 1),
+    "max_size": env_int("DB_POOL_MAX", 4),
+    "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    "check": check_connection,
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

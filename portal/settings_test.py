@@ -20,5 +20,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # threads return to a pool outlive the test database and make dropping it
 # fail ("being accessed by other users"). The pool itself is production
 # configuration, checked in tests/portal/test_settings.py.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
+DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405

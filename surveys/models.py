@@ -429,13 +429,10 @@ class Answer(models.Model):
     # the results need: they read it alone (index-only), ordered by response
     # within a question, so a breakdown merges two questions' answers
     # without sorting (surveys/results.py).
-    # No foreign-key constraint in the database for the response either:
-    # checked row by row it cost a submission a lookup and a row lock per
-    # answer (a quarter of its database time once question and choice had
-    # none). A trigger checks the statement's answers at its end and locks
-    # their responses once, and others refuse to delete a response with
-    # answers or to move an answer (migration 0005); Django's CASCADE
-    # deletes the answers first.
+    # Foreign keys for response, question, choice and district; that the
+    # question, choice and district belong to the response's survey is
+    # checked by a statement-level trigger (migration
+    # 0009_answer_integrity_in_the_schema, bench/NOTES.md).
     # Random ids, as for Response (surveys/anonymity.py).
     id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     response = models.ForeignKey(
@@ -444,22 +441,13 @@ class Answer(models.Model):
         related_name="answers",
         verbose_name=_("response"),
         db_index=False,
-        db_constraint=False,
     )
-    # No foreign-key constraints in the database for question and choice:
-    # checked row by row they cost a submission some eighty lookups and row
-    # locks (a quarter of its database time). The save statement checks its
-    # answers as a set instead, and more strictly (the question belongs to
-    # the response's survey, the choice to the question), and triggers
-    # refuse to delete a question or choice that has answers, waiting first
-    # for submissions in flight (migration 0004, surveys/services.py).
     question = models.ForeignKey(
         Question,
         on_delete=models.PROTECT,
         related_name="answers",
         verbose_name=_("question"),
         db_index=False,
-        db_constraint=False,
     )
     choice = models.ForeignKey(
         Choice,
@@ -468,7 +456,6 @@ class Answer(models.Model):
         blank=True,
         related_name="answers",
         verbose_name=_("choice"),
-        db_constraint=False,
     )
     text = models.CharField(_("text"), max_length=TEXT_MAX_LENGTH, null=True, blank=True)  # noqa: DJ001 - NULL: no text given
     number = models.IntegerField(_("number"), null=True, blank=True)

@@ -4,16 +4,14 @@ invitation codes of fieldwork."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from portal.db import prepared_cursor
 from surveys import anonymity, security, standard_template
 from surveys.models import (
     Answer,
@@ -45,19 +43,6 @@ class AnswerData:
     text: str | None = None
     district_id: int | None = None
     number: int | None = None
-    # The answer as an element of the save statement's JSON parameter,
-    # encoded once per object instead of on every submission.
-    json_text: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self):
-        fields = {
-            "q": self.question_id,
-            "c": self.choice_id,
-            "t": self.text,
-            "d": self.district_id,
-            "n": self.number,
-        }
-        object.__setattr__(self, "json_text", json.dumps(fields))
 
 
 @dataclass(slots=True)
@@ -176,21 +161,15 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
     stored. Raises SubmissionRefused when nothing was saved for a reason the
     resident must hear (survey closed, code unknown or used). Whether the
     survey is open (and still in the caller's mode, open or by invitation)
-    is decided by the database's copy of the survey at the moment of
-    saving, not by the caller's (possibly older) one.
+    is decided by the database's copy of the survey and its clock at the
+    moment of saving, not by the caller's (possibly older) one. An answer
+    that names another survey's question, another question's choice or
+    another municipality's district is refused by the schema itself
+    (IntegrityError, migration 0009_answer_integrity_in_the_schema).
     """
-    # The connection itself, not django.db.connection: every attribute read
-    # through that proxy is a lookup in a context-local registry.
-    db = connections[DEFAULT_DB_ALIAS]
-    one_statement = False  # _save only: it notes the response for the anonymity batch
-    save = _save_in_one_statement if one_statement else _save
     try:
-        if one_statement and not db.in_atomic_block:
-            # One statement is a transaction of its own: no BEGIN, no COMMIT.
-            save(survey, token, submission)
-        else:
-            with transaction.atomic():
-                save(survey, token, submission)
+        with transaction.atomic():
+            _save(survey, token, submission)
     except IntegrityError:
         # The nonce's unique constraint: the same form was sent twice.
         # Anything else is a real error and must not pass as a duplicate.
@@ -201,9 +180,14 @@ def response_submit(*, survey: Survey, token: security.Token, submission: Submis
 
 
 def _save(survey: Survey, token: security.Token, submission: Submission) -> None:
-    if not Survey.objects.open_now().filter(pk=survey.pk, mode=survey.mode).exists():
+    # The database's clock decides, the statement's own moment: one clock
+    # for every app server.
+    now = Now()
+    is_open = Survey.objects.filter(
+        pk=survey.pk, mode=survey.mode, opens_at__lte=now, closes_at__gt=now
+    ).exists()
+    if not is_open:
         raise SubmissionRefused("closed")
-    _check_answers(survey, submission.answers)
     SubmissionNonce.objects.create(survey_id=survey.pk, digest=token.nonce_digest)
     if survey.mode == Survey.Mode.INVITATION:
         used = Invitation.objects.filter(
@@ -213,7 +197,8 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
             raise SubmissionRefused("code")
     response = Response.objects.create(
         survey_id=survey.pk,
-        date=timezone.localdate(),
+        # The date in the portal's time zone, by the database's clock.
+        date=TruncDate(Now(), tzinfo=timezone.get_current_timezone()),
         language=submission.language,
         channel=Response.Channel.WEB,
     )
@@ -231,120 +216,6 @@ def _save(survey: Survey, token: security.Token, submission: Submission) -> None
         ]
     )
     anonymity.response_saved(response.pk)
-
-
-def _check_answers(survey: Survey, answers: list[AnswerData]) -> None:
-    """_save's version of the save statement's check, in one query: every
-    question is the survey's and every choice its question's, or
-    IntegrityError."""
-    known = set(
-        Question.objects.filter(survey_id=survey.pk, pk__in={a.question_id for a in answers})
-        .values_list("pk", "choices__pk")
-        .order_by()
-    )
-    questions = {q for q, _ in known}
-    for a in answers:
-        if a.question_id not in questions or (
-            a.choice_id is not None and (a.question_id, a.choice_id) not in known
-        ):
-            raise IntegrityError("an answer names a question or choice that is not the survey's")
-
-
-# The same writes as _save, as one statement: a burst of submissions costs
-# the database one round trip each instead of five. Every part runs only if
-# the survey is open now (and, by invitation, the code was unused and is now
-# used); a nonce sent before raises the unique constraint's IntegrityError,
-# which undoes the whole statement. An answer whose question is not this
-# survey's gets no question (NULL), and when any chosen choice is not its
-# question's, no answer gets one: the NOT NULL constraint's IntegrityError
-# undoes the statement too (the check the answers' foreign keys made row by
-# row, made here as a set). The choices are looked up in one scan of their
-# primary key for all the ids at once; joined to the answers instead, the
-# planner read every choice of every survey on each submission (0.16 ms of
-# the database's 1.2 ms here, growing with the number of surveys). The KEY
-# SHARE lock on the survey's row makes a deletion of a question or choice
-# wait for this statement (migration 0004's triggers). The answers' JSON is
-# read once (`given`) for both the check and the insert.
-_SAVE_SQL = """
-WITH open_survey AS (
-    SELECT id FROM surveys_survey
-    WHERE id = %(survey)s
-        AND opens_at <= statement_timestamp() AND closes_at > statement_timestamp()
-        AND mode = %(mode)s
-    FOR KEY SHARE
-),
-{invitation}
-gate AS (SELECT open_survey.id FROM open_survey {invitation_join}),
-nonce AS (
-    INSERT INTO surveys_submissionnonce (survey_id, digest)
-    SELECT id, %(digest)s FROM gate
-),
-new_response AS (
-    INSERT INTO surveys_response (survey_id, date, language, channel)
-    SELECT id, (statement_timestamp() AT TIME ZONE %(time_zone)s)::date, %(language)s, %(channel)s FROM gate
-    RETURNING id
-),
-given AS MATERIALIZED (
-    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb) AS a(q bigint, c bigint, t text, d bigint, n integer)
-),
-chosen AS (
-    SELECT array_agg(a.c) AS ids, array_agg(a.q) AS questions, count(*) AS n
-    FROM given a
-    WHERE a.c IS NOT NULL
-),
-chosen_valid AS (
-    SELECT count(*) AS n FROM chosen JOIN surveys_choice c ON c.id = ANY(chosen.ids)
-    WHERE c.question_id = chosen.questions[array_position(chosen.ids, c.id)]
-),
-answers AS (
-    INSERT INTO surveys_answer (response_id, question_id, choice_id, text, district_id, number)
-    SELECT new_response.id,
-        CASE WHEN (SELECT n FROM chosen_valid) = (SELECT n FROM chosen) THEN q.id END,
-        a.c, a.t, a.d, a.n
-    FROM new_response
-    CROSS JOIN given a
-    LEFT JOIN surveys_question q ON q.id = a.q AND q.survey_id = %(survey)s
-)
-SELECT (SELECT count(*) FROM open_survey), (SELECT count(*) FROM new_response)
-"""
-_INVITATION_SQL = """
-invitation AS (
-    UPDATE surveys_invitation SET used = true
-    WHERE survey_id = %(survey)s AND code_hash = %(code)s AND NOT used
-        AND EXISTS (SELECT 1 FROM open_survey)
-    RETURNING id
-),
-"""
-_SAVE_OPEN = _SAVE_SQL.format(invitation="", invitation_join="")
-_SAVE_INVITATION = _SAVE_SQL.format(
-    invitation=_INVITATION_SQL, invitation_join="CROSS JOIN invitation"
-)
-
-
-def _save_in_one_statement(survey: Survey, token: security.Token, submission: Submission) -> None:
-    invitation = survey.mode == Survey.Mode.INVITATION
-    answers = submission.answers
-    params = {
-        "survey": survey.pk,
-        "mode": survey.mode,
-        "digest": token.nonce_digest,
-        # The moment of saving and its date are the database's (the
-        # statement's start): one clock decides whether the survey is open.
-        "time_zone": settings.TIME_ZONE,
-        "language": submission.language,
-        "channel": Response.Channel.WEB.value,
-        # One JSON text rather than four arrays: the driver quotes one string
-        # instead of converting every value.
-        "answers": f"[{', '.join([a.json_text for a in answers])}]",
-        "code": security.code_hash(submission.code) if invitation else None,
-    }
-    with prepared_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
-        cursor.execute(_SAVE_INVITATION if invitation else _SAVE_OPEN, params)
-        is_open, saved = cursor.fetchone()
-    if not is_open:
-        raise SubmissionRefused("closed")
-    if not saved:
-        raise SubmissionRefused("code")
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ def test_a_backup_restores_every_row_of_every_table():
 
 
 @pytest.mark.parametrize("script", ["scripts/backup", "scripts/restore"])
-@pytest.mark.parametrize("url", ["", "sqlite:///var/portal.sqlite3"])
+@pytest.mark.parametrize("url", ["", "mysql://portal@db/portal"])
 def test_backup_and_restore_refuse_a_database_that_is_not_postgresql(script, url):
     result = run([script, "var/backups/x.dump"], DATABASE_URL=url)
     assert result.returncode == 2

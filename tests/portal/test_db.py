@@ -19,8 +19,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def conninfo():
-    if connection.vendor != "postgresql":
-        pytest.skip("the pool and its check are PostgreSQL's")
     s = connection.settings_dict
     return psycopg.conninfo.make_conninfo(
         dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"]
@@ -90,20 +88,3 @@ def test_the_portals_connections_run_without_jit(conninfo):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
-
-
-def test_a_prepared_cursor_prepares_its_statement_and_logs_it(conninfo):
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        for n in (1, 2):
-            with db.prepared_cursor(connection) as cursor:
-                cursor.execute("SELECT %(n)s::int + 1 AS prepared_probe", {"n": n})
-                assert cursor.fetchone() == (n + 1,)
-    assert len(captured) == 2
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%prepared_probe%"],
-        )
-        assert cursor.fetchone()[0] == 1

@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "k" * 20 + "Zx9-random-production-key-for-tests-" + "q" * 10
+# Production names its database; importing the settings connects to nothing.
+PRODUCTION_DB = "postgres://portal@db.example.se:5432/portal"
 
 
 CONFIG_VARS = {
@@ -26,8 +28,10 @@ CONFIG_VARS = {
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    """Run a Python command in a clean environment plus `env`."""
+    """Run a Python command in a clean environment (with a production
+    DATABASE_URL unless `env` says otherwise) plus `env`."""
     base = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    base["DATABASE_URL"] = PRODUCTION_DB
     return subprocess.run(  # noqa: S603
         [sys.executable, *args],
         cwd=ROOT,
@@ -94,16 +98,39 @@ def test_the_redis_timeout_reaches_the_cache_connections():
     assert result.stdout.strip() == "{'socket_connect_timeout': 0.25, 'socket_timeout': 0.25}"
 
 
-@pytest.mark.parametrize("database_url", ["", "postgres://postgres@127.0.0.1:5432/portal"])
-def test_database_url_picks_the_database(database_url):
+def test_database_url_picks_the_database():
     result = run_settings(
-        {"PORTAL_DEVELOPMENT": "true", "DATABASE_URL": database_url},
-        "import portal.settings as s; d = s.DATABASES['default']; print(d['ENGINE'], 'pool' in d.get('OPTIONS', {}))",
+        {"PORTAL_DEVELOPMENT": "true", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal"},
+        "import portal.settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['HOST'], d['NAME'], 'pool' in d['OPTIONS'])",
     )
-    if database_url:
-        assert result.stdout.strip() == "django.db.backends.postgresql True"
-    else:
-        assert result.stdout.strip() == "django.db.backends.sqlite3 False"
+    assert result.stdout.strip() == "django.db.backends.postgresql 127.0.0.1 portal True"
+
+
+def test_without_database_url_development_uses_the_projects_own_postgresql():
+    result = run_settings(
+        {"PORTAL_DEVELOPMENT": "true", "DATABASE_URL": ""},
+        "import portal.settings as s; d = s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])",
+    )
+    from portal import devdb
+
+    socket_dir = devdb.database_url().split("@")[1].split("/")[0].replace("%2F", "/")
+    assert result.stdout.strip() == f"django.db.backends.postgresql {socket_dir} portal"
+
+
+def test_production_refuses_to_start_without_a_database():
+    result = run_settings(
+        {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "example.se", "DATABASE_URL": ""}
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite:///var/portal.sqlite3", "mysql://portal@db/portal"])
+def test_the_portal_runs_on_postgresql_only(url):
+    result = run_settings({"PORTAL_DEVELOPMENT": "true", "DATABASE_URL": url})
+    assert result.returncode != 0
+    assert "The portal runs on PostgreSQL only" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():

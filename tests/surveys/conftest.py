@@ -113,8 +113,7 @@ def fill():
 
 def save_queries() -> int:
     """Queries a valid submission runs once its survey and structure are in
-    this process' memo (the form was shown): savepoint, open check, the
-    answers' check, nonce, response, answers, the anonymity batch's pending
-    row (surveys/anonymity.py), release. The one-statement save
-    (surveys.services._SAVE_SQL) is not used: it cannot give the ids."""
-    return 8
+    this process' memo (the form was shown): savepoint, open check, nonce,
+    response, answers, the anonymity batch's pending row
+    (surveys/anonymity.py), release (surveys.services._save)."""
+    return 7

@@ -7,7 +7,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from surveys import security, services
 from surveys.models import Answer, Response, SubmissionNonce, Survey
@@ -15,12 +15,6 @@ from surveys.models import Answer, Response, SubmissionNonce, Survey
 pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite writes one transaction at a time; the race needs PostgreSQL")
 
 
 def _answers(survey) -> list[services.AnswerData]:

@@ -30,27 +30,6 @@ def test_it_saves_a_response_with_all_its_answers(client, survey):
     assert "Tack för dina svar" in thanks.content.decode()
 
 
-@pytest.mark.skip(
-    reason="the one-statement save (surveys.services._SAVE_SQL) is off: submissions go "
-    "through _save, which notes the response for the anonymity batch; the save path's "
-    "rewrite (engineer pg) restores this"
-)
-def test_on_postgresql_the_save_statement_runs_prepared(client, survey):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    for _ in range(2):
-        assert client.post(survey.get_absolute_url(), valid_data(client, survey)).status_code == 302
-    assert Response.objects.count() == 2
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%INSERT INTO surveys_submissionnonce%"],
-        )
-        assert cursor.fetchone()[0] == 1
-
-
 def test_it_stores_nothing_that_identifies_the_respondent(client, survey):
     data = valid_data(client, survey)
     client.post(
@@ -380,7 +359,7 @@ def test_an_unknown_code_saves_nothing(client, invitation_survey):
 
 
 def test_a_code_used_after_the_form_was_shown_gets_the_message(client, invitation_survey):
-    """The save itself checks the code (surveys.services._SAVE_SQL / _save):
+    """The save itself checks the code (surveys.services._save):
     one used in the meantime, e.g. by another tab, saves nothing."""
     from surveys import services
 
