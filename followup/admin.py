@@ -192,7 +192,7 @@ class IndicatorAdmin(ScopedAdmin):
         (series,) = series_for([obj], municipality_id=obj.pledge.municipality_id)
         if not series.points:
             return _("No survey with published results has this question yet.")
-        too_few = _("too few answers")
+        too_few = _("hidden (small numbers)")
         rows = [
             (p.survey.title, too_few)
             if p.suppressed

@@ -11,8 +11,11 @@ fieldwork has ended, and that asked the indicator's question:
 - the 95 % confidence interval is Wilson's score interval (it behaves well
   near 0 % and 100 % and for small n, where the normal approximation
   does not).
-- fewer than 5 answers (n < 5): the value is not shown (“för få svar”), as
-  everywhere in the portal's results (`surveys.results.MIN_CELL`).
+- the portal's one small-cell rule (`surveys.disclosure`): the value is
+  hidden (“dolt”) when k, n − k or n is under 5, and when, beside the
+  survey's public results for the same question, it would reveal a count
+  of 1–4 (e.g. n beside the question's n gives those who answered “Vet
+  ej”; k beside visible choices gives the hidden ones).
 - “the change is larger than the uncertainty”: the latest value's interval
   and the baseline's interval do not overlap. This is a conservative test
   (stricter than a two-proportion z-test at 95 %): when it says “changed”,
@@ -21,8 +24,9 @@ fieldwork has ended, and that asked the indicator's question:
 - direction “down” means a decrease is good; a counter-intuitive
   direction (more reports of violence can be good) is simply “up”.
 
-All values of one indicator come from one query (`share_per_survey`,
-GROUP BY survey), whatever the number of survey years.
+All values of one indicator come from three queries (`share_per_survey`,
+GROUP BY survey, and the question's public row: its choices' counts and its
+respondents), whatever the number of survey years.
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from django.db.models import Count
 from django.utils import timezone
 
 from followup.models import Indicator
-from surveys.models import Choice, Survey
-from surveys.results import MIN_CELL, share_by, share_per_survey, suppress
+from surveys import disclosure
+from surveys.models import Answer, Choice, Question, Survey
+from surveys.results import share_by, share_per_survey, suppress
 
 Z95 = 1.959963984540054
 
@@ -56,10 +62,12 @@ class Point:
     k: int
     n: int
     is_baseline: bool = False
+    # Hidden because of the survey's public results (`series_for`).
+    hidden_beside_results: bool = False
 
     @property
     def suppressed(self) -> bool:
-        return self.n < MIN_CELL
+        return self.hidden_beside_results or disclosure.share_hidden(self.k, self.n)
 
     @property
     def share(self) -> float | None:
@@ -170,17 +178,68 @@ def series_for(indicators, *, municipality_id: int, surveys=None, now=None) -> l
             indicator.favourable_choices,
             exclude_keys=indicator.excluded_choices,
         )
-        points = [
-            Point(
-                survey=s,
-                k=values[s.pk][0],
-                n=values[s.pk][1],
-                is_baseline=s.pk == indicator.baseline_survey_id,
+        rows = public_rows(surveys, indicator.question_key)
+        points = []
+        for s in surveys:
+            if s.pk not in values:
+                continue
+            k, n = values[s.pk]
+            beside = s.pk in rows and disclosure.share_hidden_beside(
+                k,
+                n,
+                **rows[s.pk],
+                chosen=indicator.favourable_choices,
+                excluded=indicator.excluded_choices,
             )
-            for s in surveys
-            if s.pk in values
-        ]
+            points.append(
+                Point(
+                    survey=s,
+                    k=k,
+                    n=n,
+                    is_baseline=s.pk == indicator.baseline_survey_id,
+                    hidden_beside_results=beside,
+                )
+            )
         result.append(Series(indicator=indicator, points=points))
+    return result
+
+
+def public_rows(surveys, question_key: str) -> dict[int, dict]:
+    """How each survey's public results page shows the question (as
+    `surveys.results.overall(public=True)` does), in two queries:
+    {survey id: {"row": {choice key: (count, hidden)}, "answered": (n,
+    hidden), "additive": single choice}}."""
+    choices = list(
+        Choice.objects.filter(
+            question__survey_id__in=[s.pk if hasattr(s, "pk") else s for s in surveys],
+            question__key=question_key,
+        )
+        .values("question__survey_id", "question_id", "question__kind", "key", "position", "pk")
+        .annotate(count=Count("answers"))
+        .order_by("question_id", "position", "pk")
+    )
+    answered = dict(
+        Answer.objects.filter(question_id__in={c["question_id"] for c in choices})
+        .values("question_id")
+        .annotate(n=Count("response_id", distinct=True))
+        .order_by()
+        .values_list("question_id", "n")
+    )
+    by_question: dict[int, list[dict]] = {}
+    for c in choices:
+        by_question.setdefault(c["question_id"], []).append(c)
+    result = {}
+    for question_id, row in by_question.items():
+        n = answered.get(question_id, 0)
+        hidden = suppress([[c["count"] for c in row]], row_totals=[n])[0]
+        result[row[0]["question__survey_id"]] = {
+            "row": {
+                c["key"]: (c["count"], h or hidden[-1])
+                for c, h in zip(row, hidden[:-1], strict=True)
+            },
+            "answered": (n, hidden[-1]),
+            "additive": row[0]["question__kind"] == Question.Kind.SINGLE,
+        }
     return result
 
 
@@ -231,7 +290,7 @@ def breakdown(series: Series, *, by_key: str = BREAKDOWN_KEY, language: str = "s
             BreakdownRow(
                 label=label,
                 n=None if h[-1] else n,
-                percent=None if (h[0] or h[-1]) else round(100 * k / n, 1),
+                percent=None if any(h) else round(100 * k / n, 1),
             )
         )
     return point.survey, rows

@@ -14,16 +14,12 @@ and nothing else (PostgreSQL: index-only scans); a breakdown merges two
 questions' answers, both already ordered by response in the index, instead
 of looking up each respondent's background answer one by one.
 
-Small-cell suppression (`suppress`): in a breakdown, a cell with fewer than
-5 responses is hidden (0–4), and a group with fewer than 5 respondents is
-hidden altogether. Hidden values must not be recoverable from the totals
-shown beside them: every row (a group: its cells add up to its n) and every
-column (a choice: the groups add up to the overall count, which is shown in
-the overall results) is checked, and when one of them has exactly one
-hidden cell the smallest visible cell of that line is hidden as well;
-this repeats until no line has exactly one hidden cell. The respondents who
-did not answer the background question form a group of their own ("not
-stated"), so that the column sums hold.
+Small-cell suppression: `surveys.disclosure` holds the portal's one rule
+(`suppress` for tables, `share_hidden` for shares) and says what it covers.
+A breakdown is suppressed with the question's overall row as its margin, so
+it hides what the overall results hide and never reveals one of their
+hidden cells. The respondents who did not answer the background question
+form a group of their own ("not stated"), so that the column sums hold.
 
 NTU headline (`ntu_headline`): share of respondents who feel fairly or very
 unsafe out alone late in their residential area, *or* who do not go out
@@ -40,10 +36,11 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, Q, Subquery
 
-from surveys import kinds
+from surveys import disclosure, kinds
 from surveys.models import Answer, Choice, Question, Response, Survey
 
-MIN_CELL = 5
+MIN_CELL = disclosure.MIN_CELL
+suppress = disclosure.suppress  # the shared rule, under its earlier name here
 
 NTU_QUESTION = "trygghet_ute_kvall"
 NTU_UNSAFE = ("ganska_otrygg", "mycket_otrygg", "gar_inte_ut_otrygghet")
@@ -169,36 +166,21 @@ def ntu_headline(survey: Survey) -> tuple[int, int]:
     return share(survey, NTU_QUESTION, NTU_UNSAFE, exclude_keys=NTU_EXCLUDED)
 
 
-# --- suppression ----------------------------------------------------------
-
-
-def suppress(rows: list[list[int]], *, row_totals: list[int] | None = None) -> list[list[bool]]:
-    """Which cells of a table to hide (True = hidden); see the module
-    docstring for the rule. `rows` are groups × choices; `row_totals` the
-    groups' n (a group with n < 5 is hidden whole). The totals are treated
-    as one more column, so a hidden n cannot be derived either."""
-    totals = row_totals if row_totals is not None else [sum(r) for r in rows]
-    table = [[*r, t] for r, t in zip(rows, totals, strict=True)]
-    hidden = [[v < MIN_CELL for v in r] for r in table]
-    for i, t in enumerate(totals):
-        if t < MIN_CELL:
-            hidden[i] = [True] * len(hidden[i])
-    width = len(table[0]) if table else 0
-    changed = True
-    while changed:
-        changed = False
-        lines = [[(i, j) for j in range(width)] for i in range(len(table))]
-        if len(table) > 1:  # with one row, a column total is the cell itself
-            lines += [[(i, j) for i in range(len(table))] for j in range(width)]
-        for line in lines:
-            hidden_cells = [c for c in line if hidden[c[0]][c[1]]]
-            if len(hidden_cells) == 1:
-                visible = [c for c in line if not hidden[c[0]][c[1]]]
-                if visible:
-                    i, j = min(visible, key=lambda c: table[c[0]][c[1]])
-                    hidden[i][j] = True
-                    changed = True
-    return hidden
+def ntu_hidden(k: int, n: int, overall_results: list[QuestionResult]) -> bool:
+    """Whether the public results page must hide the NTU headline (k, n),
+    given the page's overall results (`overall(public=True)`)."""
+    result = next((r for r in overall_results if r.question.key == NTU_QUESTION), None)
+    if result is None:
+        return disclosure.share_hidden(k, n)
+    return disclosure.share_hidden_beside(
+        k,
+        n,
+        row={c.choice.key: (c.count, c.hidden or result.hidden_n) for c in result.choices},
+        answered=(result.n, result.hidden_n),
+        chosen=NTU_UNSAFE,
+        excluded=NTU_EXCLUDED,
+        additive=result.question.kind == Question.Kind.SINGLE,
+    )
 
 
 # --- overall results -------------------------------------------------------
@@ -338,7 +320,11 @@ def breakdown(survey: Survey, question: Question, by: Question, language="sv") -
     # Drop the "not stated" row when empty: it reveals nothing then.
     if totals[-1] == 0:
         groups, cells, totals = groups[:-1], cells[:-1], totals[:-1]
-    hidden = suppress(cells, row_totals=totals) if cells else []
+    hidden = []
+    if cells:
+        # The overall row, as overall(public=True) hides it, is the margin.
+        (margin,) = suppress([[sum(c) for c in zip(*cells, strict=True)]], row_totals=[sum(totals)])
+        hidden = suppress(cells, row_totals=totals, margin=margin)
     return Breakdown(question, by, groups, choices, cells, totals, hidden)
 
 

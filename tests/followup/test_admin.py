@@ -118,7 +118,7 @@ def test_the_due_list_and_reports_run_a_fixed_number_of_queries(
 
 
 def test_the_indicator_page_shows_computed_values(login, published, osthammar, kommun_editor):
-    survey = home_survey(osthammar, 2020, {"mycket_trygg": 6, "mycket_otrygg": 4})
+    survey = home_survey(osthammar, 2020, {"mycket_trygg": 9, "mycket_otrygg": 6})
     client = login(kommun_editor)
     response = client.post(
         "/admin/followup/indicator/add/",
@@ -139,7 +139,7 @@ def test_the_indicator_page_shows_computed_values(login, published, osthammar, k
     indicator = Indicator.objects.get()
     assert indicator.favourable_choices == ["mycket_trygg", "ganska_trygg"]
     html = client.get(f"/admin/followup/indicator/{indicator.pk}/change/").content.decode()
-    assert "60.0 % (n = 10, 95 % KI 31.3–83.2 %)" in html
+    assert "60.0 % (n = 15, 95 % KI 35.7–80.2 %)" in html
 
 
 def test_a_meeting_cannot_review_another_municipalitys_actions(

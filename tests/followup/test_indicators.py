@@ -40,9 +40,9 @@ def surveys(osthammar):
             "vet_ej": 7,
         },
     )
-    # 2021: 81 of 100 = 81 %.
+    # 2021: 81 of 100 = 81 % (+ 5 "Vet ej": 1–4 would be revealed by n).
     s2021 = home_survey(
-        osthammar, 2021, {"mycket_trygg": 50, "ganska_trygg": 31, "ganska_otrygg": 19, "vet_ej": 3}
+        osthammar, 2021, {"mycket_trygg": 50, "ganska_trygg": 31, "ganska_otrygg": 19, "vet_ej": 5}
     )
     return s2020, s2021
 
@@ -64,7 +64,9 @@ def test_the_series_has_value_interval_and_a_change_beyond_the_uncertainty(
 ):
     s2020, s2021 = surveys
     indicator = home_indicator(published, s2020, target=80)
-    with django_assert_num_queries(2):  # the surveys, then one for all their values
+    # the surveys, one for all their values, two for the question's public
+    # rows (choice counts, respondents) that the small-cell rule reads
+    with django_assert_num_queries(4):
         (series,) = series_for([indicator], municipality_id=published.municipality_id)
     assert [(p.survey, p.k, p.n) for p in series.points] == [(s2020, 60, 100), (s2021, 81, 100)]
     baseline, latest = series.points
@@ -103,12 +105,15 @@ def test_overlapping_intervals_are_within_the_uncertainty(published, osthammar):
 def test_fewer_than_five_answers_are_not_shown(published, osthammar):
     s2020 = home_survey(osthammar, 2020, {"mycket_trygg": 3, "ganska_otrygg": 1, "vet_ej": 6})
     home_survey(osthammar, 2021, {"mycket_trygg": 4, "ganska_otrygg": 1})
+    home_survey(osthammar, 2022, {"mycket_trygg": 5, "ganska_otrygg": 5})
     indicator = home_indicator(published, s2020)
     (series,) = series_for([indicator], municipality_id=published.municipality_id)
-    first, second = series.points
+    first, second, third = series.points
     # n = 4 (the six "Vet ej" are not in n): hidden.
     assert (first.n, first.suppressed, first.percent, first.interval) == (4, True, None, None)
-    assert (second.n, second.suppressed, second.percent) == (5, False, 80.0)
+    # 4 of 5: one person is not favourable (n − k = 1): hidden too.
+    assert (second.n, second.suppressed, second.percent) == (5, True, None)
+    assert (third.n, third.suppressed, third.percent) == (10, False, 50.0)
     assert series.verdict == "unknown" and series.change is None
 
 
