@@ -189,16 +189,19 @@ def test_ranges_cover_the_limits_in_at_most_ten_equal_steps():
 
 
 def test_results_show_the_ranges_and_the_median(survey, number_question):
-    _answer_numbers(number_question, [0, 1, 2, 3, 3, 5, 6, 6, 7, 7, 7, 30])
+    _answer_numbers(number_question, [0, 1, 2, 3, 3, 5, 6, 6, 7, 7, 7, 8, 8, 9, 9, 10, 10, 11, 30])
     for public in (False, True):
         result = _result(survey, public=public)
-        assert result.n == 12 and not result.hidden_n
-        assert result.median == 5.5
+        assert result.n == 19 and not result.hidden_n
+        assert result.median == 7
         counts = {row.choice.key: (row.count, row.hidden) for row in result.choices}
-        assert counts["0-3"] == (5, False)
         assert counts["4-7"] == (6, False)
-        # One answer in 28–30: hidden, for officials too.
+        assert counts["8-11"] == (7, False)
+        # One answer in 28–30: hidden, for officials too, and with it the
+        # smallest visible range, so that the hidden ranges do not add up
+        # to 1–4 (surveys/disclosure.py).
         assert counts["28-30"][1] is True
+        assert counts["0-3"][1] is True
         assert all(hidden for count, hidden in counts.values() if count < 5)
 
 
@@ -214,13 +217,15 @@ def test_the_public_results_page_shows_the_median_and_hides_small_cells(
 ):
     survey.results_published = True
     survey.save()
-    _answer_numbers(number_question, [4, 4, 5, 6, 7, 7, 29])
+    _answer_numbers(number_question, [4, 4, 5, 6, 7, 7, 8, 8, 9, 9, 10, 11, 11, 29])
     page = client.get(survey.get_results_url()).content.decode()
     section = page[page.index(f'id="rq-{KEY}"') :]
     section = section[: section.index("</section>")]
-    assert "Median: 6" in section
-    assert "4–7" in section and '<td class="text-end">6</td>' in section
-    assert "dolt" in section  # 28–30 holds one answer
+    assert "Median: 8" in section
+    assert "8–11" in section and '<td class="text-end">7</td>' in section
+    # 28–30 holds one answer: hidden, and 4–7 with it (the hidden ranges
+    # would otherwise add up to 1).
+    assert "dolt" in section and '<td class="text-end">6</td>' not in section
     assert '<td class="text-end">1</td>' not in section
 
 
