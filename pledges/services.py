@@ -21,15 +21,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from pledges.models import Action, Adoption, Commitment, Pledge, period_label
+from pledges.models import Action, Adoption, Commitment, Contact, Pledge, period_label
 from portal import scope
 from portal.audit import Action as AuditAction
 from portal.audit import log_event
 from portal.models import Municipality, Organisation
 
 # The pledge's own fields that residents read as the promise; a change to
-# any of them (or to a commitment or an action) voids the adoptions.
-# Contacts are not adopted content: a new phone number voids nothing.
+# any of them (or to a commitment, an action or a contact) voids the
+# adoptions. Every field the public page shows is adopted content or set
+# only by these services (publishing, withdrawal): tests/pledges/
+# test_adopted_content.py enumerates the models' fields to prove it.
 ADOPTED_PLEDGE_FIELDS = (
     "municipality_id",
     "kommun_id",
@@ -37,11 +39,15 @@ ADOPTED_PLEDGE_FIELDS = (
     "valid_from",
     "valid_to",
     "background",
+    "based_on_survey_id",
     "follow_up",
     "decision_reference",
+    "is_example",
 )
 COMMITMENT_FIELDS = ("title", "purpose", "focus")
 ACTION_FIELDS = ("title", "description", "outcome_note")
+# Residents are told whom to call: an approver adopts that too.
+CONTACT_FIELDS = ("name", "role", "organisation", "phone", "email")
 
 
 def _text(value):
@@ -54,7 +60,7 @@ def _text(value):
 
 def pledge_content(pledge_id: int) -> dict:
     """The adoptable content as plain data, read fresh from the database
-    (five queries whatever the number of commitments and actions). Order is
+    (six queries whatever the number of commitments and actions). Order is
     kept as list order; database ids of commitments and actions are not
     content, organisation ids are."""
     row = Pledge.objects.filter(pk=pledge_id).values(*ADOPTED_PLEDGE_FIELDS).get()
@@ -84,8 +90,13 @@ def pledge_content(pledge_id: int) -> dict:
                 "partners": sorted(links["partners"].get(action["pk"], [])),
             }
         )
+    contacts = Contact.objects.filter(pledge_id=pledge_id).order_by("position", "pk")
     return {
         "pledge": {name: _text(value) for name, value in row.items()},
+        "contacts": [
+            {name: _text(value) for name, value in contact.items()}
+            for contact in contacts.values(*CONTACT_FIELDS)
+        ],
         "commitments": [
             {
                 **{name: _text(c[name]) for name in COMMITMENT_FIELDS},
@@ -96,12 +107,30 @@ def pledge_content(pledge_id: int) -> dict:
     }
 
 
-def pledge_fingerprint(pledge_id: int) -> str:
-    """SHA-256 over the canonical JSON (sorted keys) of the adoptable content."""
-    canonical = json.dumps(
-        pledge_content(pledge_id), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+def content_fingerprint(content: dict) -> str:
+    """SHA-256 over the canonical JSON (sorted keys) of `pledge_content`."""
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def pledge_fingerprint(pledge_id: int) -> str:
+    """The fingerprint of the pledge's adoptable content as it is now."""
+    return content_fingerprint(pledge_content(pledge_id))
+
+
+class ContentChanged(ValidationError):
+    """The content changed after the approver's page showed its fingerprint:
+    nothing was adopted."""
+
+    def __init__(self, fingerprint: str):
+        super().__init__(
+            _(
+                "Nothing was adopted: the content changed after you opened the page. Read "
+                "what changed and adopt again if you agree."
+            ),
+            code="content_changed",
+        )
+        self.fingerprint = fingerprint
 
 
 @dataclass
@@ -199,8 +228,13 @@ def adoptable_organisations(*, pledge: Pledge, user) -> list[Organisation]:
 
 
 @transaction.atomic
-def pledge_adopt(*, pledge: Pledge, user, organisation: Organisation) -> Adoption:
-    """Adopt (fastställ) the pledge's current content for `organisation`."""
+def pledge_adopt(
+    *, pledge: Pledge, user, organisation: Organisation, fingerprint: str | None = None
+) -> Adoption:
+    """Adopt (fastställ) the pledge's content for `organisation`: the content
+    whose `fingerprint` the approver was shown (the adopt page posts it), or
+    the current content when None (scripts and demo data). A fingerprint of
+    other content raises ContentChanged and adopts nothing."""
     locked = _lock(pledge)
     if not scope.can_edit(user, locked.municipality_id):
         raise PermissionDenied(_("You do not work with this municipality."))
@@ -227,7 +261,10 @@ def pledge_adopt(*, pledge: Pledge, user, organisation: Organisation) -> Adoptio
     problems = completeness_problems(locked)
     if problems:
         raise ValidationError(problems)
-    fingerprint = pledge_fingerprint(locked.pk)
+    current = pledge_fingerprint(locked.pk)
+    if fingerprint is not None and fingerprint != current:
+        raise ContentChanged(current)
+    fingerprint = current
     _void_stale(locked, fingerprint, user)
     existing = (
         Adoption.objects.filter(pledge=locked, side=organisation.kind, voided_at__isnull=True)

@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import ForeignKey
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal import scope
+from portal import scope, two_factor
 from portal.audit import Action, AuditedAdminMixin, AuditEvent
 from portal.models import AccessibilityFeedback, District, Membership, Municipality, Organisation
 
@@ -175,6 +176,28 @@ admin.site.unregister(User)
 class PortalUserAdmin(AuditedAdminMixin, UserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_superuser"]
+    actions = ["create_enrolment_codes"]
+
+    @admin.action(description=_("Create enrolment codes for two-factor login"))
+    def create_enrolment_codes(self, request, queryset):
+        """Each selected user gets a new one-time code, shown on this page
+        only (stored hashed): they need it to set up their first
+        authenticator app."""
+        codes = [
+            (user, two_factor.enrolment_code_create(user=user, created_by=request.user))
+            for user in queryset.order_by("username")
+        ]
+        return TemplateResponse(
+            request,
+            "admin/portal/enrolment_codes.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Enrolment codes"),
+                "codes": codes,
+                "hours": int(two_factor.ENROLMENT_CODE_LIFETIME.total_seconds() // 3600),
+                "opts": self.opts,
+            },
+        )
 
     def has_module_permission(self, request):
         return scope.is_superuser(request.user)

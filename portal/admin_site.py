@@ -45,9 +45,7 @@ class PortalAdminSite(admin.AdminSite):
         # member of an organisation (or a superuser) lets them in, and
         # portal.scope decides what they see there. With PORTAL_REQUIRE_2FA
         # they must also have given a code from their authenticator app.
-        if not scope.is_official(request.user):
-            return False
-        return not two_factor.needs_second_factor(request)
+        return scope.may_see_non_public(request.user)
 
     @method_decorator(never_cache)
     def login(self, request, extra_context=None):

@@ -350,3 +350,36 @@ class AuditEvent(models.Model):
             return str(AuditAction(self.action).label)
         except ValueError:
             return self.action
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code the site administrator hands an official so that they
+    can set up their first authenticator app: a password alone does not
+    enrol a device (a thief's phone). Only a hash is stored; the code is
+    shown once, expires and works once (portal/two_factor.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="enrolment_codes",
+        verbose_name=_("user"),
+    )
+    code_hash = models.CharField(_("code (hashed)"), max_length=128)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    expires = models.DateTimeField(_("expires"))
+    used = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created:%Y-%m-%d})"

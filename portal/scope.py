@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from portal.models import Membership, Municipality, Organisation
@@ -56,6 +57,28 @@ def is_superuser(user) -> bool:
 def is_official(user) -> bool:
     """May log in to the admin: a superuser or a member of an organisation."""
     return is_superuser(user) or bool(roles(user))
+
+
+def may_see_non_public(user) -> bool:
+    """An official who may be shown what the public may not (drafts,
+    unpublished results, exports, invitation codes, internal reports). Where
+    two-factor login is required, only once the second factor was given in
+    this session: a stolen password alone shows no more than the public sees.
+    Every view that shows non-public data asks this (the admin site through
+    PortalAdminSite.has_permission)."""
+    if not is_official(user):
+        return False
+    if not settings.PORTAL_REQUIRE_2FA:
+        return True
+    # django-otp's OTPMiddleware gives the request's user is_verified().
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
+
+
+def can_preview(user, municipality_id: int | None) -> bool:
+    """May see the non-public side (a preview) of what belongs to
+    `municipality_id`: in scope, and with the second factor where required."""
+    return may_see_non_public(user) and can_edit(user, municipality_id)
 
 
 def municipality_ids(user) -> frozenset[int] | None:

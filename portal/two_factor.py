@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import io
+import secrets
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -21,10 +23,12 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,10 +39,25 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import scope
 from portal.audit import Action, log_event
+from portal.models import EnrolmentCode
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Autentiseringsapp"
 RECOVERY_DEVICE_NAME = "Reservkoder"
+
+ENROLMENT_CODE_LIFETIME = timedelta(hours=72)
+# Letters and digits that cannot be mistaken for one another when read aloud
+# or copied from a letter; 12 of them are about 60 bits.
+ENROLMENT_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ENROLMENT_CODE_LENGTH = 12
+# The unconfirmed device whose QR code this session was shown, after its
+# enrolment code was accepted.
+ENROLMENT_SESSION_KEY = "portal_enrolment_device"
+
+# Audit actions of enrolment codes (audit.Action lists the portal's core ones).
+ENROLMENT_CODE_CREATED = "2fa_enrolment_code_created"
+ENROLMENT_CODE_ACCEPTED = "2fa_enrolment_code_accepted"
+ENROLMENT_CODE_REFUSED = "2fa_enrolment_code_refused"
 
 
 def is_required() -> bool:
@@ -111,6 +130,57 @@ class CodeForm(forms.Form):
         return code
 
 
+class EnrolmentCodeForm(CodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = gettext_lazy("Enrolment code")
+        self.fields["code"].widget.attrs["autocomplete"] = "off"
+
+
+def _normalised(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def enrolment_code_create(*, user, created_by) -> str:
+    """A new enrolment code for `user`, returned once in plain text (shown to
+    the administrator, never stored); earlier unused codes stop working."""
+    code = "".join(secrets.choice(ENROLMENT_CODE_ALPHABET) for _ in range(ENROLMENT_CODE_LENGTH))
+    with transaction.atomic():
+        EnrolmentCode.objects.filter(user=user, used__isnull=True).delete()
+        record = EnrolmentCode.objects.create(
+            user=user,
+            code_hash=make_password(code),
+            created_by=created_by,
+            expires=timezone.now() + ENROLMENT_CODE_LIFETIME,
+        )
+        log_event(
+            actor=created_by,
+            action=ENROLMENT_CODE_CREATED,
+            obj=record,
+            user=user.get_username(),
+            expires=record.expires.isoformat(),
+        )
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def enrolment_code_redeem(*, user, code: str) -> bool:
+    """Use up `user`'s valid enrolment code if `code` is it. Locked, so that a
+    code sent twice at once is accepted once."""
+    code = _normalised(code)
+    with transaction.atomic():
+        candidates = EnrolmentCode.objects.select_for_update().filter(
+            user=user, used__isnull=True, expires__gt=timezone.now()
+        )
+        for record in candidates:
+            if check_password(code, record.code_hash):
+                record.used = timezone.now()
+                record.save(update_fields=["used"])
+                log_event(actor=user, action=ENROLMENT_CODE_ACCEPTED, obj=record)
+                return True
+    log_event(actor=user, action=ENROLMENT_CODE_REFUSED)
+    return False
+
+
 def _qr_data_uri(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
     buffer = io.BytesIO()
@@ -181,6 +251,52 @@ def verify(request):
     )
 
 
+def _session_device(request) -> TOTPDevice | None:
+    """The unconfirmed device set up in this session after its enrolment
+    code was accepted; any other unconfirmed device is not shown or used."""
+    device_id = request.session.get(ENROLMENT_SESSION_KEY)
+    if device_id is None:
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=request.user, confirmed=False).first()
+
+
+def _enrolment_code_step(request):
+    """Before any QR code: the one-time code from the site administrator."""
+    user = request.user
+    form = EnrolmentCodeForm(
+        request.POST or None,
+        help_text=_(
+            "The one-time code the site administrator gave you. It works once and expires "
+            "72 hours after it was created."
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        if enrolment_code_redeem(user=user, code=form.cleaned_data["code"]):
+            with transaction.atomic():
+                # A fresh secret: one shown to anybody before cannot be confirmed.
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+                device = TOTPDevice.objects.create(
+                    user=user, name=TOTP_DEVICE_NAME, confirmed=False
+                )
+            request.session[ENROLMENT_SESSION_KEY] = device.pk
+            return redirect(
+                f"{reverse('admin:2fa_enrol')}?{urlencode({'next': next_url(request)})}"
+            )
+        form.add_error(
+            "code",
+            _(
+                "The enrolment code is not correct, has been used or has expired. Ask the site "
+                "administrator for a new one."
+            ),
+        )
+    return render(
+        request,
+        "portal/2fa/enrolment_code.html",
+        {"form": form, "next": next_url(request), "required": is_required()},
+        status=400 if form.errors else 200,
+    )
+
+
 @official_required
 @require_http_methods(["GET", "POST"])
 def enrol(request):
@@ -189,9 +305,10 @@ def enrol(request):
         if is_verified(user) or not is_required():
             return redirect("admin:2fa_manage")
         return redirect(second_factor_url(request))
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = _session_device(request)
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+        # A password alone does not enrol a device.
+        return _enrolment_code_step(request)
     form = CodeForm(
         request.POST or None,
         help_text=_("The six digits the app shows for this account."),
@@ -204,6 +321,7 @@ def enrol(request):
                 codes = _new_recovery_codes(user)
                 log_event(actor=user, action=Action.OTP_ENROLLED, obj=device)
             _mark_verified(request, device)
+            request.session.pop(ENROLMENT_SESSION_KEY, None)
             return render(
                 request,
                 "portal/2fa/recovery_codes.html",
@@ -244,6 +362,10 @@ def manage(request):
                 log_event(actor=user, action=Action.OTP_REMOVED, obj=device)
                 TOTPDevice.objects.filter(user=user).delete()
                 StaticDevice.objects.filter(user=user).delete()
+                # Both factors were just given: the new phone needs no
+                # enrolment code from the administrator.
+                fresh = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+            request.session[ENROLMENT_SESSION_KEY] = fresh.pk
             messages.success(request, _("Two-factor login has been removed."))
             return redirect("admin:2fa_enrol")
         if request.POST.get("action") == "recovery_codes":

@@ -173,7 +173,7 @@ def thanks(request, municipality, slug):
 def results_page(request, municipality, slug):
     survey = _get_survey(municipality, slug)
     preview = not survey.results_published
-    if preview and not scope.can_edit(request.user, survey.municipality_id):
+    if preview and not scope.can_preview(request.user, survey.municipality_id):
         raise Http404
     questions = results.questions_of(survey)
     overall = results.overall(survey, public=True, questions=questions)

@@ -17,6 +17,7 @@ CONTENT_FIELDS = (
     "valid_from",
     "valid_to",
     "background",
+    "based_on_survey",
     "follow_up",
     "decision_reference",
     "is_example",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
@@ -22,6 +23,7 @@ from pledges.admin.common import (
     report_content_check,
 )
 from pledges.admin.forms import CommitmentFormSet, PledgeForm, PublishForm, WithdrawForm
+from pledges.content_diff import content_changes
 from pledges.history import pledge_history
 from pledges.models import Action, Adoption, Commitment, Contact, Pledge
 from pledges.views import render_pledge_body
@@ -29,6 +31,8 @@ from portal import scope
 from portal.admin import ScopedAdmin
 from portal.models import Organisation
 from surveys.models import Survey
+
+ADOPT_CONTENT_SALT = "pledges.adopt.content"
 
 
 class CommitmentInline(PledgeChildInline, admin.StackedInline):
@@ -68,7 +72,6 @@ class ContactInline(PledgeChildInline, admin.TabularInline):
     model = Contact
     fields = ["position", "name", "role", "organisation", "phone", "email"]
     extra = 0
-    content = False  # contacts are not adopted content: editable after publishing
 
 
 class AdoptionInline(PledgeChildInline, admin.TabularInline):
@@ -335,20 +338,30 @@ class PledgeAdmin(ScopedAdmin):
         organisation = {o.pk: o for o in (obj.kommun, obj.police)}.get(organisation_id)
         if organisation is None:
             raise Http404(_("No such party."))
+        changes = None
         if request.method == "POST":
+            # Adopt exactly what this page showed: its fingerprint comes back.
+            shown = request.POST.get("fingerprint", "")
             try:
-                services.pledge_adopt(pledge=obj, user=request.user, organisation=organisation)
+                services.pledge_adopt(
+                    pledge=obj, user=request.user, organisation=organisation, fingerprint=shown
+                )
+            except services.ContentChanged as exc:
+                messages.error(request, exc.messages[0])
+                changes = self._changes_since(request.POST.get("content", ""), shown, obj)
             except (ValidationError, PermissionDenied) as exc:
                 for message in getattr(exc, "messages", [str(exc)]):
                     messages.error(request, message)
+                return HttpResponseRedirect(self._change_url(obj))
             else:
                 messages.success(
                     request,
                     _("You adopted the citizen pledge for %(org)s.") % {"org": organisation},
                 )
-            return HttpResponseRedirect(self._change_url(obj))
+                return HttpResponseRedirect(self._change_url(obj))
         allowed = organisation in services.adoptable_organisations(pledge=obj, user=request.user)
-        return self._render(
+        content = services.pledge_content(obj.pk)
+        response = self._render(
             request,
             obj,
             "pledges/admin/pledge_adopt.html",
@@ -357,10 +370,28 @@ class PledgeAdmin(ScopedAdmin):
                 "organisation": organisation,
                 "allowed": allowed,
                 "problems": services.completeness_problems(obj),
-                "fingerprint": services.pledge_fingerprint(obj.pk),
+                "fingerprint": services.content_fingerprint(content),
+                # What the page showed, signed: a later mismatch can say what changed.
+                "content": signing.dumps(content, salt=ADOPT_CONTENT_SALT, compress=True),
+                "changes": changes,
                 "preview_url": reverse("admin:pledges_pledge_preview", args=[obj.pk]),
             },
         )
+        if changes is not None:
+            response.status_code = 409
+        return response
+
+    def _changes_since(self, signed: str, shown: str, obj) -> list[str]:
+        """What changed since the adopt page was opened, read from the content
+        it posted back (signed by us, and matching the fingerprint it showed)."""
+        try:
+            before = signing.loads(signed, salt=ADOPT_CONTENT_SALT)
+        except signing.BadSignature:
+            before = None
+        if before is None or services.content_fingerprint(before) != shown:
+            return [_("The page did not say which content it showed; read the content again.")]
+        changes = content_changes(before, services.pledge_content(obj.pk))
+        return changes or [_("The content was changed and changed back; read it again.")]
 
     def publish_view(self, request, object_id):
         obj = self.scoped_pledge(request, object_id)

@@ -66,8 +66,19 @@ def test_two_factor_enrolment_and_admin_are_csp_clean(
 ):
     settings.PORTAL_REQUIRE_2FA = True
     base = demo_site.url
+    from django.contrib.auth import get_user_model
+
+    from portal import two_factor
+
+    user = get_user_model().objects.get(username="kommun-redaktor")
+    enrolment_code = two_factor.enrolment_code_create(user=user, created_by=None)
     log_in(page, base, "kommun-redaktor")
     page.wait_for_url("**/admin/2fa/registrera/**")
+    axe_check(page)
+    # A password alone does not enrol: first the administrator's code.
+    page.fill("#id_code", enrolment_code)
+    page.get_by_role("button", name="Fortsätt").click()
+    page.locator("img.qr-code").wait_for()
     axe_check(page)
     assert page.locator("img.qr-code").evaluate("img => img.naturalWidth > 0")
     secret = page.inner_text(".totp-secret").replace(" ", "")

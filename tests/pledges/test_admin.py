@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from pledges import services
 from pledges.models import Action, Adoption, Commitment, Pledge
 from tests.pledges.conftest import refresh
 
@@ -23,6 +24,11 @@ def _management(prefix, total, initial, data):
             f"{prefix}-MAX_NUM_FORMS": "1000",
         }
     )
+
+
+def shown(pledge) -> dict:
+    """What the adopt page posts back: the fingerprint it showed (now)."""
+    return {"fingerprint": services.pledge_fingerprint(pledge.pk)}
 
 
 def pledge_data(pledge=None, **overrides):
@@ -207,7 +213,9 @@ def test_adopting_in_the_admin_follows_the_roles(request, login, draft, user, si
     client = login(request.getfixturevalue(user))
     org = request.getfixturevalue(side)
     response = client.post(
-        reverse("admin:pledges_pledge_adopt", args=[draft.pk, org.pk]), follow=True
+        reverse("admin:pledges_pledge_adopt", args=[draft.pk, org.pk]),
+        shown(draft),
+        follow=True,
     )
     assert response.status_code == 200
     assert Adoption.objects.filter(pledge=draft, organisation=org).exists() is adopted
@@ -241,8 +249,8 @@ def test_an_editor_gets_no_adopt_button(login, draft, kommun_editor):
 def test_adopting_twice_in_the_admin_is_refused(login, draft, kommun, kommun_approver):
     client = login(kommun_approver)
     url = reverse("admin:pledges_pledge_adopt", args=[draft.pk, kommun.pk])
-    client.post(url)
-    response = client.post(url, follow=True)
+    client.post(url, shown(draft))
+    response = client.post(url, shown(draft), follow=True)
     assert "redan fastställt" in " ".join(messages_of(response))
     assert Adoption.objects.filter(pledge=draft).count() == 1
 
@@ -266,11 +274,12 @@ def test_saving_the_pledge_unchanged_keeps_the_adoptions(login, adopted, kommun_
     assert Adoption.objects.filter(pledge=adopted, voided_at__isnull=True).count() == 2
 
 
-def test_changing_a_contact_keeps_the_adoptions(login, adopted, kommun_editor):
+def test_changing_a_contact_voids_the_adoptions(login, adopted, kommun_editor):
+    # Residents are told whom to call: that is adopted content too.
     data = pledge_data(adopted, **{"contacts-0-phone": "070-174 06 06"})
     login(kommun_editor).post(change_url(adopted), data)
     assert adopted.contacts.get().phone == "070-174 06 06"
-    assert Adoption.objects.filter(pledge=adopted, voided_at__isnull=True).count() == 2
+    assert not Adoption.objects.filter(pledge=adopted, voided_at__isnull=True).exists()
 
 
 def test_changing_an_action_in_the_admin_voids_the_adoptions(login, adopted, police_editor):
@@ -570,12 +579,23 @@ def test_the_full_history_names_changed_partners(login, draft, kommun_editor, pa
 def test_an_admin_edit_invalidates_the_cached_public_page(login, published, kommun_editor, client):
     url = published.get_absolute_url()
     assert "Kontakt 0" in client.get(url).content.decode()  # now cached
+    # Nothing residents read changes on a published pledge but through the
+    # services (all its content is adopted): a withdrawal in the admin.
+    editor = login(kommun_editor)
+    editor.post(
+        reverse("admin:pledges_pledge_withdraw", args=[published.pk]),
+        {"reason": "Ersatt av ett nytt löfte"},
+    )
+    editor.logout()
+    assert "Ersatt av ett nytt löfte" in client.get(url).content.decode()
+
+
+def test_the_contacts_of_a_published_pledge_are_locked(login, published, kommun_editor):
     editor = login(kommun_editor)
     editor.post(
         change_url(published), pledge_data(published, **{"contacts-0-name": "Ny Kontaktperson"})
     )
-    editor.logout()
-    assert "Ny Kontaktperson" in client.get(url).content.decode()
+    assert published.contacts.get().name == "Kontakt 0"
 
 
 def test_the_full_history_names_who_published(login, published, kommun_editor):

@@ -154,6 +154,51 @@ def test_an_official_of_another_municipality_reads_nothing_of_osthammar(
             assert_no_leak(response, path, ctx.targets[model].identity)
 
 
+TWO_FACTOR_PAGES = {"admin:2fa_verify", "admin:2fa_enrol", "admin:2fa_manage", "admin:login"}
+
+
+@pytest.fixture
+def password_only(request, settings, kommun_editor, django_user_model):
+    """An Östhammar official, or a superuser, signed in with the password
+    only where two-factor login is required (force_login gives no device)."""
+
+    def sign_in(client, role):
+        settings.PORTAL_REQUIRE_2FA = True
+        if role == "superuser":
+            user = django_user_model.objects.create_superuser("walk-admin", "w@example.se", "x")
+        else:
+            user = kommun_editor
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.mark.parametrize("role", ["osthammar_editor", "superuser"])
+def test_signed_in_with_the_password_only_sees_nothing_more_than_an_anonymous_visitor(
+    client, walk, role, password_only
+):
+    from django.test import Client
+
+    ctx, urls, _ = walk
+    anonymous = Client()
+    password_only(client, role)
+    texts = forbidden_texts(ctx, for_officials=False)
+    for path, pattern, _model in urls:
+        if pattern.name == "admin:logout":
+            continue
+        response = client.get(path)
+        assert response.status_code != 500, path
+        assert_no_leak(response, path, texts)
+        if pattern.name in TWO_FACTOR_PAGES:
+            continue  # where the password-only session gives its second factor
+        if response.status_code == 200:
+            assert anonymous.get(path).status_code == 200, (path, "only with a password")
+        if path.startswith("/admin/"):
+            assert response.status_code in (302, 403, 404, 405), (path, response.status_code)
+            assert 'id="changelist"' not in response.content.decode(), path
+
+
 def snapshot(ctx: WalkContext, *, for_officials: bool) -> dict:
     return {
         model._meta.label: list(model._default_manager.filter(pk=item.obj.pk).values())

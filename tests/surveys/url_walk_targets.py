@@ -41,6 +41,23 @@ def _question(ctx):
 
 @filler("slug", url_name="surveys:survey")
 @filler("slug", url_name="surveys:thanks")
-@filler("slug", url_name="surveys:results")
 def _survey_slug(ctx):
     return [ctx.get(Survey).obj.slug]
+
+
+@filler("slug", url_name="surveys:results")
+def _results_slug(ctx):
+    # Published results, and a survey whose results are not published yet:
+    # a preview for its own officials (with the second factor), a 404 to
+    # everyone else.
+    unpublished, _ = Survey.objects.get_or_create(
+        municipality=ctx.municipality,
+        slug="walk-opublicerad",
+        defaults={
+            "title": "Opublicerad walk",
+            "opens_at": ctx.get(Survey).obj.opens_at,
+            "closes_at": ctx.get(Survey).obj.closes_at,
+            "results_published": False,
+        },
+    )
+    return [ctx.get(Survey).obj.slug, unpublished.slug]
