@@ -22,7 +22,7 @@ from followup.indicators import series_for
 from followup.models import ActionReport, DueAction, ForumMeeting, Indicator, ReportingPlan
 from pledges.models import Action, Pledge
 from portal import scope
-from portal.admin import ScopedAdmin
+from portal.admin import ScopedAdmin, ScopedRelatedFilter
 from surveys.models import Survey
 
 
@@ -232,7 +232,7 @@ class ForumMeetingAdmin(ScopedAdmin):
     scope_path = "municipality"
     list_display = ["date", "forum", "municipality", "is_example"]
     list_select_related = ["municipality"]
-    list_filter = ["municipality"]
+    list_filter = [("municipality", ScopedRelatedFilter)]
     search_fields = ["forum", "summary"]
     filter_horizontal = ["actions"]
 

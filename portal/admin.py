@@ -24,6 +24,14 @@ class PortalHistoryAdmin(SimpleHistoryAdmin):
         return qs.select_related(*related) if related else qs
 
 
+class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
+    """A list filter on a relation whose choices are only the objects the
+    rows the official may see point at: the admin's get_queryset (scoped by
+    portal.scope) builds them, so no other municipality's names (an
+    unpublished survey, a kommun) appear among the choices. Every relation
+    filter of the project's admins is one of these."""
+
+
 class ScopedAdmin(AuditedAdminMixin, PortalHistoryAdmin):
     """Admin whose every list, form and action is limited by portal.scope.
 
@@ -228,13 +236,13 @@ class AccessibilityFeedbackAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return obj.message[:80]
 
     def has_module_permission(self, request):
-        return scope.is_official(request.user)
+        return scope.may_read_feedback(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return scope.is_official(request.user)
+        return scope.may_read_feedback(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return scope.is_official(request.user)
+        return scope.may_read_feedback(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -276,7 +284,7 @@ class AuditEventAdmin(AuditedAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
         "object_repr",
         "municipality",
     ]
-    list_filter = [ActionFilter, "object_type", "municipality", "created"]
+    list_filter = [ActionFilter, "object_type", ("municipality", ScopedRelatedFilter), "created"]
     list_select_related = ["municipality"]
     search_fields = ["actor_username", "object_repr", "object_id", "action"]
     date_hierarchy = "created"

@@ -271,6 +271,11 @@ class AccessibilityFeedback(models.Model):
         ordering = ["-created"]
         verbose_name = _("accessibility feedback")
         verbose_name_plural = _("accessibility feedback")
+        # Residents' contact details: site administrators, and whom they
+        # give this permission (scope.may_read_feedback), not every official.
+        permissions = [
+            ("handle_accessibilityfeedback", _("Can read and handle accessibility feedback"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created:%Y-%m-%d})"

@@ -81,6 +81,18 @@ def can_preview(user, municipality_id: int | None) -> bool:
     return may_see_non_public(user) and can_edit(user, municipality_id)
 
 
+FEEDBACK_PERMISSION = "portal.handle_accessibilityfeedback"
+
+
+def may_read_feedback(user) -> bool:
+    """Accessibility feedback carries residents' contact details: only site
+    administrators, or officials given the permission for it, read it (with
+    the second factor where required, like every non-public page)."""
+    if not may_see_non_public(user):
+        return False
+    return is_superuser(user) or user.has_perm(FEEDBACK_PERMISSION)
+
+
 def municipality_ids(user) -> frozenset[int] | None:
     """Municipalities the user may work with; None means all (superuser)."""
     if is_superuser(user):

@@ -1,6 +1,12 @@
-"""Small security helpers used by settings (django-axes)."""
+"""Small security helpers used by settings (django-axes) and the public
+feedback form's rate limit."""
+
+import hashlib
+import hmac
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 
 
 def client_ip(request) -> str | None:
@@ -33,3 +39,24 @@ def lockout_response(request, original_response=None, credentials=None):
         {"cooloff_minutes": minutes},
         status=settings.AXES_HTTP_RESPONSE_CODE,
     )
+
+
+def rate_limited(request, *, name: str, limit: int, window: int) -> bool:
+    """Count one request of this client for `name`; True when over `limit`
+    within `window` seconds. The same keying as the survey's limit
+    (surveys.security.rate_limit_exceeded, which portal, below surveys,
+    cannot import): an HMAC of address + name + time bucket, in the cache
+    only. While the cache is away nobody is limited."""
+    bucket = int(time.time() // window)
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"{client_ip(request) or ''}|{name}|{bucket}".encode(),
+        hashlib.sha256,
+    ).hexdigest()
+    key = f"portal:rl:{digest}"
+    try:
+        if cache.add(key, 1, timeout=window):
+            return limit < 1
+        return cache.incr(key) > limit
+    except Exception:
+        return False

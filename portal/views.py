@@ -3,9 +3,11 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from portal import security
 from portal.forms import FeedbackForm
 from portal.models import Municipality
 from portal.page_cache import cached_public_page
@@ -22,10 +24,26 @@ def about(request):
     return render(request, "portal/about.html")
 
 
+# Feedback messages per client address and hour: a person with a problem
+# writes a few; a script sending hundreds is stopped.
+FEEDBACK_RATE = (10, 3600)
+
+
 @require_http_methods(["GET", "POST"])
 def accessibility(request):
     if request.method == "POST":
         form = FeedbackForm(request.POST)
+        limit, window = FEEDBACK_RATE
+        if security.rate_limited(request, name="feedback", limit=limit, window=window):
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "Nothing was sent: many messages have come from your network in a short "
+                    "time. Try again in an hour, or e-mail us instead."
+                ),
+            )
+            return render(request, "portal/accessibility.html", {"form": form}, status=429)
         if form.is_valid():
             form.save()
             return redirect("portal:accessibility_thanks")

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal import scope
-from portal.admin import ScopedAdmin
+from portal.admin import ScopedAdmin, ScopedRelatedFilter
 from surveys import exports, presentation, results, retention, services
 from surveys.models import (
     LANGUAGE_CODES,
@@ -175,7 +175,7 @@ class SurveyAdmin(ScopedAdmin):
         "n_responses",
         "links",
     ]
-    list_filter = ["municipality", "results_published", "mode"]
+    list_filter = [("municipality", ScopedRelatedFilter), "results_published", "mode"]
     list_select_related = ["municipality"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -423,7 +423,7 @@ class QuestionAdmin(ScopedAdmin):
     scope_path = "survey__municipality"
     municipality_fields = ()
     list_display = ["key", "survey", "section", "kind", "required", "position"]
-    list_filter = ["kind", "survey"]
+    list_filter = ["kind", ("survey", ScopedRelatedFilter)]
     list_select_related = ["survey", "section"]
     search_fields = ["key", "survey__title"]
     inlines = [ChoiceInline]

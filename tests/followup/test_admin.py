@@ -107,12 +107,15 @@ def test_the_due_list_and_reports_run_a_fixed_number_of_queries(
         )
     client = login(kommun_editor)
     client.get(DUE)  # warm the session
-    # session, user, roles; due ids; count, filtered count, rows
-    with django_assert_num_queries(7):
+    # session, user, roles; the user's and groups' permissions (may this
+    # official read accessibility feedback, for the menu); due ids; count,
+    # filtered count, rows
+    with django_assert_num_queries(9):
         html = client.get(DUE).content.decode()
     assert html.count(f"{ADD_REPORT}?action=") == size
-    # session, user, roles; count, filtered count, rows; date hierarchy (2)
-    with django_assert_num_queries(8):
+    # session, user, roles; permissions (2); count, filtered count, rows;
+    # date hierarchy (2)
+    with django_assert_num_queries(10):
         html = client.get(REPORTS).content.decode()
     assert html.count("/change/") >= size
 

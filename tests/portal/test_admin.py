@@ -58,13 +58,36 @@ def test_site_admin_sees_all(login, site_admin, osthammar, tierp, police, url_na
     assert login(site_admin).get(reverse(url_name)).status_code == 200
 
 
-def test_officials_read_accessibility_feedback_in_the_admin(login, kommun_editor, client):
+def test_only_site_administrators_read_accessibility_feedback(
+    login, kommun_editor, site_admin, client
+):
+    """The feedback carries residents' contact details: not every official's."""
+    from django.contrib.auth.models import Permission
+
     from portal.models import AccessibilityFeedback
 
-    AccessibilityFeedback.objects.create(message="Kontrasten är för låg på startsidan.")
-    html = (
-        login(kommun_editor)
-        .get(reverse("admin:portal_accessibilityfeedback_changelist"))
-        .content.decode()
+    AccessibilityFeedback.objects.create(
+        message="Kontrasten är för låg på startsidan.", contact="anna@example.se"
     )
-    assert "Kontrasten är för låg" in html
+    url = reverse("admin:portal_accessibilityfeedback_changelist")
+    assert login(kommun_editor).get(url).status_code == 403
+    assert "anna@example.se" not in client.get(reverse("admin:index")).content.decode()
+    assert "Kontrasten är för låg" in login(site_admin).get(url).content.decode()
+    # Or an official given the permission named for it.
+    kommun_editor.user_permissions.add(
+        Permission.objects.get(codename="handle_accessibilityfeedback")
+    )
+    assert login(kommun_editor).get(url).status_code == 200
+
+
+def test_the_feedback_form_stops_a_burst_from_one_address(client, db):
+    from portal.models import AccessibilityFeedback
+
+    url = reverse("portal:accessibility")
+    data = {"kind": "problem", "message": "Knappen syns inte i mobilen."}
+    for _ in range(10):
+        assert client.post(url, data).status_code == 302
+    refused = client.post(url, data)
+    assert refused.status_code == 429
+    assert "Inget skickades" in refused.content.decode()
+    assert AccessibilityFeedback.objects.count() == 10

@@ -38,8 +38,9 @@ nasty_text = st.one_of(
 def test_feedback_form_never_fails_on_random_input(client, db, data):
     before = AccessibilityFeedback.objects.count()
     response = client.post(reverse("portal:accessibility"), data)
-    assert response.status_code in (302, 400)
-    if response.status_code == 400:
+    # 429: the form's rate limit, which a long run of examples reaches.
+    assert response.status_code in (302, 400, 429)
+    if response.status_code != 302:
         assert AccessibilityFeedback.objects.count() == before
 
 
@@ -52,6 +53,8 @@ def test_feedback_is_stored_and_shown_escaped(client, db, django_user_model):
     assert response.status_code == 302
     assert AccessibilityFeedback.objects.get().message == payload
     official = MembershipFactory(role=Membership.Role.EDITOR).user
+    official.is_superuser = True  # feedback is the site administrators' to read
+    official.save()
     client.force_login(official)
     html = client.get(reverse("admin:portal_accessibilityfeedback_changelist")).content.decode()
     assert "<script>alert('x')</script>" not in html

@@ -344,3 +344,25 @@ def test_a_choice_answered_while_its_deletion_runs_stays(login, site_admin, surv
     assert Choice.objects.filter(pk=doomed.pk).exists()
     q.refresh_from_db()
     assert q.texts != {"sv": "Fråga"}  # nothing of the change was saved
+
+
+def test_list_filters_name_only_what_the_official_may_see(login, kommun_editor, survey, tierp):
+    """The question list's "survey" filter and the survey list's
+    municipality filter list only the official's own (issue 19 §5)."""
+    from django.utils import timezone
+
+    from surveys.models import Survey
+
+    hidden = Survey.objects.create(
+        municipality=tierp,
+        title="Tierps hemliga utkast",
+        slug="utkast",
+        opens_at=timezone.now(),
+        closes_at=timezone.now() + timezone.timedelta(days=30),
+        languages=["sv"],
+    )
+    client = login(kommun_editor)
+    for url in ("/admin/surveys/question/", "/admin/surveys/survey/"):
+        html = client.get(url).content.decode()
+        assert hidden.title not in html and "Tierps kommun" not in html, url
+    assert survey.title in client.get("/admin/surveys/question/").content.decode()
